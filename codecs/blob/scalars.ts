@@ -1,0 +1,235 @@
+/**
+ * Scalar value types that JavaScript lacks and DataJoint blobs carry: complex numbers, exact
+ * decimals and UUIDs. Each carries a brand under {@link BLOB_KIND} so that two copies of this
+ * library recognise each other's values.
+ *
+ * @module
+ */
+
+import { DataJointError } from "../../lib/errors.ts";
+
+/**
+ * The brand key under which every blob value class names its kind. It is a registered symbol,
+ * so values made by another copy of the library are recognised too.
+ */
+export const BLOB_KIND: unique symbol = Symbol.for("datajoint.blob.kind") as never;
+
+/**
+ * A complex number (Python `complex`, blob item `0x0C`). Both parts are IEEE doubles; `-0` and
+ * non-finite parts are kept exactly.
+ *
+ * @example
+ * ```ts
+ * import { Complex } from "./scalars.ts";
+ * const z = new Complex(1.5, -2);
+ * z.toString(); // "(1.5-2j)"
+ * ```
+ */
+export class Complex {
+  /** Real part. */
+  readonly re: number;
+  /** Imaginary part. */
+  readonly im: number;
+
+  /** A complex number from its two parts. */
+  constructor(re: number, im: number) {
+    if (typeof re !== "number" || typeof im !== "number") {
+      throw new DataJointError(`Complex parts must be numbers, got ${typeof re} and ${typeof im}`);
+    }
+    this.re = re;
+    this.im = im;
+    Object.freeze(this);
+  }
+
+  /** Brand that identifies complex values across copies of this library. */
+  get [BLOB_KIND](): "complex" {
+    return "complex";
+  }
+
+  /** Python's notation, e.g. `(1+2j)`. */
+  toString(): string {
+    const neg = this.im < 0 || Object.is(this.im, -0);
+    const im = Math.abs(this.im);
+    return `(${pyFloat(this.re)}${neg ? "-" : "+"}${pyFloat(im)}j)`;
+  }
+}
+
+function pyFloat(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  return Object.is(x, -0) ? "-0" : String(x);
+}
+
+const DECIMAL_RE =
+  /^\s*([+-])?(?:(?:(\d(?:_?\d)*)?(?:\.(\d(?:_?\d)*)?)?(?:[eE]([+-]?\d(?:_?\d)*))?)|(inf(?:inity)?)|(s?nan)(\d(?:_?\d)*)?)\s*$/i;
+
+/**
+ * An exact decimal number (Python `decimal.Decimal`, blob item `d`), kept as sign, coefficient
+ * digits and exponent so that trailing zeros and special values survive: `"1.50"` stays `1.50`,
+ * `"1E+2"`, `"NaN"`, `"-Infinity"` and `"sNaN"` are all representable.
+ *
+ * `toString()` is Python's `str(Decimal)`, which is also what the blob stores.
+ *
+ * @example
+ * ```ts
+ * import { Decimal } from "./scalars.ts";
+ * new Decimal("-1.50").toString(); // "-1.50"
+ * new Decimal("100e0").toString(); // "100"
+ * new Decimal("1e2").toString();   // "1E+2"
+ * ```
+ */
+export class Decimal {
+  /** `true` for a negative sign (also on `-0`, `-Infinity` and `-NaN`). */
+  readonly negative: boolean;
+  /** `"finite"`, `"infinity"`, `"nan"` (quiet) or `"snan"` (signaling). */
+  readonly form: "finite" | "infinity" | "nan" | "snan";
+  /** Coefficient digits without leading zeros (`"0"` for zero); the NaN payload for NaNs. */
+  readonly digits: string;
+  /** Exponent: the value is `coefficient × 10^exponent` (0 for special values). */
+  readonly exponent: bigint;
+
+  /** Parse a decimal string the way Python's `Decimal(str)` does; a bigint is exact too. */
+  constructor(value: string | bigint | number) {
+    const text = typeof value === "string" ? value : String(value);
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new DataJointError(`Decimal from a number needs a finite number, got ${value}`);
+    }
+    const m = typeof value === "string" || typeof value === "number" || typeof value === "bigint"
+      ? DECIMAL_RE.exec(text)
+      : null;
+    if (!m || (m[5] === undefined && m[6] === undefined && m[2] === undefined && m[3] === undefined)) {
+      throw new DataJointError(`Invalid decimal string "${text}": use e.g. "-1.50" or "1E+2"`);
+    }
+    this.negative = m[1] === "-";
+    if (m[5] !== undefined) {
+      this.form = "infinity";
+      this.digits = "";
+      this.exponent = 0n;
+    } else if (m[6] !== undefined) {
+      this.form = m[6].length === 4 ? "snan" : "nan";
+      this.digits = (m[7] ?? "").replaceAll("_", "").replace(/^0+/, "");
+      this.exponent = 0n;
+    } else {
+      const int = (m[2] ?? "").replaceAll("_", "");
+      const frac = (m[3] ?? "").replaceAll("_", "");
+      this.form = "finite";
+      this.digits = (int + frac).replace(/^0+/, "") || "0";
+      this.exponent = BigInt((m[4] ?? "0").replaceAll("_", "")) - BigInt(frac.length);
+    }
+    Object.freeze(this);
+  }
+
+  /** Brand that identifies decimals across copies of this library. */
+  get [BLOB_KIND](): "decimal" {
+    return "decimal";
+  }
+
+  /** Python's `str(Decimal)` (scientific notation exactly where Python uses it). */
+  toString(): string {
+    const sign = this.negative ? "-" : "";
+    if (this.form === "infinity") return `${sign}Infinity`;
+    if (this.form === "nan") return `${sign}NaN${this.digits}`;
+    if (this.form === "snan") return `${sign}sNaN${this.digits}`;
+    const coef = this.digits;
+    const leftDigits = this.exponent + BigInt(coef.length);
+    const dotPlace = this.exponent <= 0n && leftDigits > -6n ? leftDigits : 1n;
+    let intPart: string;
+    let fracPart: string;
+    if (dotPlace <= 0n) {
+      intPart = "0";
+      fracPart = "." + "0".repeat(Number(-dotPlace)) + coef;
+    } else if (dotPlace >= BigInt(coef.length)) {
+      intPart = coef + "0".repeat(Number(dotPlace - BigInt(coef.length)));
+      fracPart = "";
+    } else {
+      intPart = coef.slice(0, Number(dotPlace));
+      fracPart = "." + coef.slice(Number(dotPlace));
+    }
+    const adjusted = leftDigits - dotPlace;
+    const exp = adjusted === 0n ? "" : `E${adjusted > 0n ? "+" : ""}${adjusted}`;
+    return sign + intPart + fracPart + exp;
+  }
+
+  /** The nearest double (NaN for NaNs). */
+  toNumber(): number {
+    if (this.form === "nan" || this.form === "snan") return NaN;
+    if (this.form === "infinity") return this.negative ? -Infinity : Infinity;
+    return Number(`${this.negative ? "-" : ""}${this.digits}e${this.exponent}`);
+  }
+
+  /** Same sign, digits, exponent and form (so `1.0` and `1.00` differ, as in the blob). */
+  equals(other: Decimal): boolean {
+    return this.negative === other.negative && this.form === other.form &&
+      this.digits === other.digits && this.exponent === other.exponent;
+  }
+
+  /** JSON form: the decimal string. */
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+const UUID_RE = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
+
+/**
+ * A UUID (Python `uuid.UUID`, blob item `u`): 16 bytes in RFC 4122 order. `toString()` gives the
+ * canonical lowercase hyphenated form.
+ *
+ * @example
+ * ```ts
+ * import { UUID } from "./scalars.ts";
+ * const u = new UUID("12345678-1234-5678-1234-567812345678");
+ * u.bytes[0]; // 0x12
+ * ```
+ */
+export class UUID {
+  readonly #hex: string;
+
+  /** From a UUID string (hyphens, braces and a `urn:uuid:` prefix optional) or 16 bytes. */
+  constructor(value: string | Uint8Array) {
+    if (value instanceof Uint8Array) {
+      if (value.length !== 16) {
+        throw new DataJointError(`A UUID has 16 bytes, got ${value.length}`);
+      }
+      this.#hex = Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("");
+    } else {
+      const m = typeof value === "string" ? UUID_RE.exec(value.trim()) : null;
+      if (!m) {
+        throw new DataJointError(
+          `Invalid UUID "${String(value)}": use the form 12345678-1234-5678-1234-567812345678`,
+        );
+      }
+      this.#hex = (m[1] + m[2] + m[3] + m[4] + m[5]).toLowerCase();
+    }
+    Object.freeze(this);
+  }
+
+  /** Brand that identifies UUIDs across copies of this library. */
+  get [BLOB_KIND](): "uuid" {
+    return "uuid";
+  }
+
+  /** A fresh copy of the 16 bytes, RFC 4122 order. */
+  get bytes(): Uint8Array {
+    const out = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) out[i] = parseInt(this.#hex.slice(2 * i, 2 * i + 2), 16);
+    return out;
+  }
+
+  /** Canonical lowercase hyphenated form. */
+  toString(): string {
+    const h = this.#hex;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  /** Whether two UUIDs are the same value. */
+  equals(other: UUID): boolean {
+    return this.toString() === other.toString();
+  }
+
+  /** JSON form: the canonical string. */
+  toJSON(): string {
+    return this.toString();
+  }
+}
