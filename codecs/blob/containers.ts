@@ -69,7 +69,11 @@ export class MatStruct {
   readonly records: readonly (readonly unknown[])[];
 
   /** Build a struct array; records must number `prod(shape)` and each hold one value per field. */
-  constructor(shape: readonly number[], fields: readonly string[], records: readonly (readonly unknown[])[]) {
+  constructor(
+    shape: readonly number[],
+    fields: readonly string[],
+    records: readonly (readonly unknown[])[],
+  ) {
     const size = shapeSize(shape);
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== "string")) {
       throw new DataJointError(`MatStruct field names must be strings`);
@@ -79,7 +83,9 @@ export class MatStruct {
     }
     for (const f of fields) {
       if (f.length === 0 || f.includes("\0")) {
-        throw new DataJointError(`MatStruct field name ${JSON.stringify(f)} must be non-empty without NUL`);
+        throw new DataJointError(
+          `MatStruct field name ${JSON.stringify(f)} must be non-empty without NUL`,
+        );
       }
     }
     if (!Array.isArray(records) || records.length !== size) {
@@ -91,7 +97,9 @@ export class MatStruct {
     }
     for (const r of records) {
       if (!Array.isArray(r) || r.length !== fields.length) {
-        throw new DataJointError(`Each MatStruct record needs ${fields.length} values, one per field`);
+        throw new DataJointError(
+          `Each MatStruct record needs ${fields.length} values, one per field`,
+        );
       }
     }
     this.shape = Object.freeze([...shape]);
@@ -121,7 +129,9 @@ export class MatStruct {
   field(name: string): unknown[] {
     const i = this.fields.indexOf(name);
     if (i < 0) {
-      throw new DataJointError(`MatStruct has no field "${name}"; fields: ${this.fields.join(", ")}`);
+      throw new DataJointError(
+        `MatStruct has no field "${name}"; fields: ${this.fields.join(", ")}`,
+      );
     }
     return this.records.map((r) => r[i]);
   }
@@ -203,7 +213,10 @@ export class RecArray {
     }
     const shape = fields[0][1].shape;
     for (const [name, column] of fields) {
-      if (column.shape.length !== shape.length || column.shape.some((d: number, i: number) => d !== shape[i])) {
+      if (
+        column.shape.length !== shape.length ||
+        column.shape.some((d: number, i: number) => d !== shape[i])
+      ) {
         throw new DataJointError(
           `RecArray field "${name}" has shape [${column.shape}], expected [${shape}] like the first field`,
         );
@@ -232,7 +245,9 @@ export class RecArray {
 
 function flatIndex(shape: readonly number[], index: number[]): number {
   if (index.length !== shape.length) {
-    throw new DataJointError(`Expected ${shape.length} indices for shape [${shape}], got ${index.length}`);
+    throw new DataJointError(
+      `Expected ${shape.length} indices for shape [${shape}], got ${index.length}`,
+    );
   }
   let flat = 0;
   for (let i = 0; i < index.length; i++) {

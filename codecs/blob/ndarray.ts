@@ -117,7 +117,9 @@ export class NDArray<D extends DType = DType> {
     for (let i = 0; i < index.length; i++) {
       const k = index[i];
       if (!Number.isInteger(k) || k < 0 || k >= this.shape[i]) {
-        throw new DataJointError(`Index ${k} is out of bounds for axis ${i} of size ${this.shape[i]}`);
+        throw new DataJointError(
+          `Index ${k} is out of bounds for axis ${i} of size ${this.shape[i]}`,
+        );
       }
       flat = flat * this.shape[i] + k;
     }
@@ -189,7 +191,10 @@ export class NDArray<D extends DType = DType> {
    * NDArray.bool([true, false]).at(0); // true
    * ```
    */
-  static bool(values: ArrayLike<boolean>, shape: readonly number[] = [values.length]): NDArray<"bool"> {
+  static bool(
+    values: ArrayLike<boolean>,
+    shape: readonly number[] = [values.length],
+  ): NDArray<"bool"> {
     const data = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) data[i] = values[i] ? 1 : 0;
     return new NDArray("bool", shape, data);
@@ -239,7 +244,10 @@ export class NDArray<D extends DType = DType> {
    * NDArray.objects(["a", 1.5, null]).size; // 3
    * ```
    */
-  static objects(values: readonly unknown[], shape: readonly number[] = [values.length]): NDArray<"object"> {
+  static objects(
+    values: readonly unknown[],
+    shape: readonly number[] = [values.length],
+  ): NDArray<"object"> {
     return new NDArray("object", shape, [...values]);
   }
 
@@ -252,7 +260,10 @@ export class NDArray<D extends DType = DType> {
    * NDArray.scalar("int16", 7).shape; // []
    * ```
    */
-  static scalar(dtype: Exclude<DType, "object" | "char">, value: number | bigint | boolean | Complex): NDArray {
+  static scalar(
+    dtype: Exclude<DType, "object" | "char">,
+    value: number | bigint | boolean | Complex,
+  ): NDArray {
     const info = dtypeInfo(dtype);
     const data = new info.ctor!(1);
     let imag: NumericTypedArray | undefined;

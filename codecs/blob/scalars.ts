@@ -98,7 +98,9 @@ export class Decimal {
     const m = typeof value === "string" || typeof value === "number" || typeof value === "bigint"
       ? DECIMAL_RE.exec(text)
       : null;
-    if (!m || (m[5] === undefined && m[6] === undefined && m[2] === undefined && m[3] === undefined)) {
+    if (
+      !m || (m[5] === undefined && m[6] === undefined && m[2] === undefined && m[3] === undefined)
+    ) {
       throw new DataJointError(`Invalid decimal string "${text}": use e.g. "-1.50" or "1E+2"`);
     }
     this.negative = m[1] === "-";
@@ -170,7 +172,8 @@ export class Decimal {
   }
 }
 
-const UUID_RE = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
+const UUID_RE =
+  /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
 
 /**
  * A UUID (Python `uuid.UUID`, blob item `u`): 16 bytes in RFC 4122 order. `toString()` gives the
@@ -220,7 +223,9 @@ export class UUID {
   /** Canonical lowercase hyphenated form. */
   toString(): string {
     const h = this.#hex;
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${
+      h.slice(20)
+    }`;
   }
 
   /** Whether two UUIDs are the same value. */

@@ -1,0 +1,111 @@
+/**
+ * The `ZL123\0` compression wrapper of DataJoint blobs: `"ZL123\0"`, the u64 length of the plain
+ * blob, then one zlib (RFC 1950) stream. Any valid zlib stream is readable by DataJoint Python
+ * and MATLAB, so the deflate implementation and level are ours to choose.
+ *
+ * @module
+ */
+
+import { deflateSync, inflateSync } from "node:zlib";
+import { BlobDecodeError } from "../../lib/errors.ts";
+
+/** The 6-byte prefix that marks a compressed blob. */
+export const ZL123 = new Uint8Array([0x5a, 0x4c, 0x31, 0x32, 0x33, 0x00]);
+
+/** DataJoint Python compresses only blobs longer than this many bytes. */
+export const COMPRESSION_THRESHOLD = 1000;
+
+/**
+ * Deflate can shrink data at most about 1032:1, so a stream of `n` bytes never inflates to more
+ * than this many; a larger claimed length is a lie and is rejected before inflating.
+ */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Whether bytes start with the `ZL123\0` prefix.
+ *
+ * @example
+ * ```ts
+ * import { isCompressed } from "./compress.ts";
+ * isCompressed(new TextEncoder().encode("ZL123\0...")); // true
+ * ```
+ */
+export function isCompressed(bytes: Uint8Array): boolean {
+  if (bytes.length < ZL123.length) return false;
+  for (let i = 0; i < ZL123.length; i++) if (bytes[i] !== ZL123[i]) return false;
+  return true;
+}
+
+/**
+ * Wrap a plain blob in `ZL123\0` when it is longer than 1000 bytes and the wrapped form is
+ * shorter (DataJoint Python's rule); otherwise return it unchanged.
+ *
+ * @example
+ * ```ts
+ * import { compressBlob, isCompressed } from "./compress.ts";
+ * const plain = new Uint8Array(4000); // zeros compress well
+ * isCompressed(compressBlob(plain, 6)); // true
+ * ```
+ */
+export function compressBlob(plain: Uint8Array, level: number): Uint8Array {
+  if (plain.length <= COMPRESSION_THRESHOLD) return plain;
+  const stream = deflateSync(plain, { level });
+  const total = ZL123.length + 8 + stream.length;
+  if (total >= plain.length) return plain;
+  const out = new Uint8Array(total);
+  out.set(ZL123, 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(6, plain.length % 0x100000000, true);
+  view.setUint32(10, Math.floor(plain.length / 0x100000000), true);
+  out.set(stream, 14);
+  return out;
+}
+
+/**
+ * Unwrap a `ZL123\0` blob: read the claimed plain length (u64, or u32 for 32-bit-dims blobs),
+ * inflate at most that many bytes, and require exactly that many.
+ *
+ * @example
+ * ```ts
+ * import { compressBlob, decompressBlob } from "./compress.ts";
+ * const plain = new Uint8Array(4000);
+ * decompressBlob(compressBlob(plain, 6), false).length; // 4000
+ * ```
+ */
+export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8Array {
+  const lenWidth = use32bitDims ? 4 : 8;
+  const start = ZL123.length + lenWidth;
+  if (bytes.length < start) {
+    throw new BlobDecodeError(`Compressed blob is truncated: no room for its length field`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = view.getUint32(6, true);
+  const hi = use32bitDims ? 0 : view.getUint32(10, true);
+  const expected = hi * 0x100000000 + lo;
+  const stream = bytes.subarray(start);
+  if (expected > stream.length * MAX_DEFLATE_RATIO + 64) {
+    throw new BlobDecodeError(
+      `Blob size mismatch: the header claims ${expected} bytes, more than ${stream.length} ` +
+        `compressed bytes can hold`,
+    );
+  }
+  let plain: Uint8Array;
+  try {
+    // One byte of headroom so that an overlong stream is detected rather than cut short.
+    const inflated = inflateSync(stream, { maxOutputLength: Math.max(expected + 1, 1) });
+    plain = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ERR_BUFFER_TOO_LARGE") {
+      throw new BlobDecodeError(`Blob size mismatch: expected ${expected}, got more`);
+    }
+    throw new BlobDecodeError(
+      `Compressed blob is corrupt: ${(e as Error).message || code || "zlib error"}`,
+      { cause: e },
+    );
+  }
+  if (plain.length !== expected) {
+    throw new BlobDecodeError(`Blob size mismatch: expected ${expected}, got ${plain.length}`);
+  }
+  return plain;
+}

@@ -1,0 +1,82 @@
+/**
+ * The DataJoint blob serializer: `pack` and `unpack`, byte-compatible with DataJoint Python's
+ * `datajoint.blob` and readable by MATLAB's mYm for the MATLAB subset.
+ *
+ * @module
+ */
+
+import { BlobDecodeError } from "../../lib/errors.ts";
+import { compressBlob, decompressBlob, isCompressed } from "./compress.ts";
+import { decodeBlob } from "./decode.ts";
+import { encodeBlob } from "./encode.ts";
+import type { BlobValue } from "./values.ts";
+
+export { MatCell, MatStruct, RecArray, Tuple, tuple } from "./containers.ts";
+export type { DatetimeUnit, DType } from "./dtype.ts";
+export { NAT } from "./dtype.ts";
+export { NDArray } from "./ndarray.ts";
+export { BLOB_KIND, Complex, Decimal, UUID } from "./scalars.ts";
+export type { BlobDict, BlobValue } from "./values.ts";
+
+/** Options of {@link pack}. */
+export interface PackOptions {
+  /**
+   * Wrap the blob in `ZL123\0` compression when it is longer than 1000 bytes and that makes it
+   * smaller (DataJoint Python's rule). Default `true`.
+   */
+  compress?: boolean;
+  /** zlib level 0–9 for compression. Default 6 (zlib's and Python's default). */
+  compressionLevel?: number;
+  /** Deepest nesting of containers accepted (default 512). */
+  maxDepth?: number;
+}
+
+/** Options of {@link unpack}. */
+export interface UnpackOptions {
+  /**
+   * Read length fields as u32: blobs written by the 32-bit build of MATLAB's mYm
+   * (DataJoint Python's `use_32bit_dims`). Default `false`.
+   */
+  use32bitDims?: boolean;
+  /** Deepest nesting of items accepted (default 512). */
+  maxDepth?: number;
+}
+
+/**
+ * Serialize a value to DataJoint blob bytes, as DataJoint Python's `blob.pack` does: header
+ * `mYm\0` when the value is MATLAB-compatible (numeric, bool and char arrays with at least one
+ * dimension, structs, cells), `dj0\0` as soon as anything needs DataJoint Python's extensions.
+ *
+ * @example
+ * ```ts
+ * import { NDArray, pack, unpack } from "./mod.ts";
+ * const bytes = pack({ trace: NDArray.from(new Float64Array([1, 2, 3])), rate: 30.0 });
+ * const back = unpack(bytes) as { trace: NDArray; rate: number };
+ * back.rate; // 30
+ * ```
+ */
+export function pack(value: unknown, options: PackOptions = {}): Uint8Array {
+  const plain = encodeBlob(value, { maxDepth: options.maxDepth });
+  if (options.compress === false) return plain;
+  return compressBlob(plain, options.compressionLevel ?? 6);
+}
+
+/**
+ * Deserialize DataJoint blob bytes (plain or `ZL123\0`-compressed) written by this library,
+ * DataJoint Python or MATLAB. Throws a {@link BlobDecodeError} for anything that is not a valid
+ * blob, including an unknown header (where DataJoint Python silently returns `None`).
+ *
+ * @example
+ * ```ts
+ * import { pack, unpack } from "./mod.ts";
+ * unpack(pack([1n, "two", 3.5])); // [1n, "two", 3.5]
+ * ```
+ */
+export function unpack(bytes: Uint8Array, options: UnpackOptions = {}): BlobValue {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new BlobDecodeError(`unpack needs a Uint8Array of blob bytes, got ${typeof bytes}`);
+  }
+  const use32bitDims = options.use32bitDims ?? false;
+  const plain = isCompressed(bytes) ? decompressBlob(bytes, use32bitDims) : bytes;
+  return decodeBlob(plain, { use32bitDims, maxDepth: options.maxDepth });
+}
