@@ -754,10 +754,13 @@ function readShape(v: unknown, path: string): number[] {
   return shape as number[];
 }
 
+const DTYPE_HINT = "use bool, int8 … uint64, float32, float64, complex64, complex128, " +
+  "datetime64[unit], str, object or char";
+
 /** The dtype names accepted on input: the {@link DType}s plus NumPy `str`. */
 function readDType(v: unknown, path: string, tag: string): DType | "str" {
   if (v === "str" || isDType(v)) return v;
-  fail(path, `${tag}: unknown dtype ${show(v)}`);
+  fail(path, `${tag}: unknown dtype ${show(v)} (${DTYPE_HINT})`);
 }
 
 function readData(b: Record<string, unknown>, shape: number[], path: string): unknown[] {

@@ -1,0 +1,103 @@
+/**
+ * `dj`: the DataJoint command line. `deno task dj <command> [options]`.
+ *
+ * Subcommands live in {@link COMMANDS}; adding one is adding an entry there. Exit codes: 0 on
+ * success, 1 on a runtime error, 2 on a usage error, each error reported as one line on stderr.
+ *
+ * @module
+ */
+
+import { blobCommand } from "./blob.ts";
+import {
+  type CliResult,
+  type Command,
+  failure,
+  type StdinSource,
+  success,
+  UsageError,
+} from "./command.ts";
+
+/**
+ * The command table, in the order `dj --help` lists them.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS } from "./main.ts";
+ * COMMANDS.map((c) => c.name); // ["blob", ...]
+ * ```
+ */
+export const COMMANDS: readonly Command[] = [blobCommand];
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: dj <command> [options]
+
+DataJoint for Deno, command line.
+
+Commands:
+${lines.join("\n")}
+
+Run 'dj <command> --help' for a command's usage.
+`;
+}
+
+/**
+ * Run `dj` with its arguments (without the program name). `stdin` is read only by commands that
+ * need it.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./main.ts";
+ * const { code, stdout } = await runCli(["--help"], new Uint8Array());
+ * code; // 0
+ * ```
+ */
+export function runCli(args: readonly string[], stdin: StdinSource): Promise<CliResult> {
+  const [name, ...rest] = args;
+  if (name === "--help" || name === "-h" || name === "help") {
+    return Promise.resolve(success(mainHelp()));
+  }
+  if (name === undefined) {
+    return Promise.resolve(failure("dj", new UsageError("missing command (see 'dj --help')")));
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    return Promise.resolve(
+      failure("dj", new UsageError(`unknown command '${name}' (see 'dj --help')`)),
+    );
+  }
+  return command.run(rest, stdin);
+}
+
+async function readAllStdin(): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of Deno.stdin.readable) {
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array) {
+  for (let at = 0; at < bytes.length;) at += await w.write(bytes.subarray(at));
+}
+
+if (import.meta.main) {
+  let result: CliResult;
+  try {
+    result = await runCli(Deno.args, readAllStdin);
+  } catch (e) {
+    result = failure("dj", e);
+  }
+  await writeAll(Deno.stdout, result.stdout);
+  if (result.stderr !== "") await writeAll(Deno.stderr, new TextEncoder().encode(result.stderr));
+  Deno.exit(result.code);
+}

@@ -1,0 +1,65 @@
+/**
+ * Locating the golden vectors shared by every implementation (`/work/shared/golden` next to the
+ * repository). When the folder is missing, golden tests are skipped with a printed reason, except
+ * on CI (`CI=true`), where a missing folder must fail the run instead of passing silently.
+ *
+ * @module
+ */
+
+/** The golden folder: `shared/golden/` beside the repository root. */
+export const GOLDEN_ROOT: URL = new URL("../../shared/golden/", import.meta.url);
+
+/** One golden file and whether tests that need it run. */
+export interface GoldenFile {
+  /** Where the file is (or would be). */
+  readonly url: URL;
+  /** Whether the file exists. */
+  readonly found: boolean;
+  /** `ignore` for `Deno.test`: true only when the file is missing outside CI. */
+  readonly ignore: boolean;
+}
+
+/**
+ * A golden file by its path under the golden folder, e.g. `"blob/vectors.json"`. Prints a
+ * `skip:` line when it is missing and the tests will be ignored.
+ *
+ * @example
+ * ```ts
+ * import { goldenFile } from "./_golden.ts";
+ * const vectors = goldenFile("blob/vectors.json");
+ * Deno.test({ name: "golden", ignore: vectors.ignore, fn: async () => {} });
+ * ```
+ */
+export function goldenFile(relative: string): GoldenFile {
+  const url = new URL(relative, GOLDEN_ROOT);
+  let found = false;
+  try {
+    found = Deno.statSync(url).isFile;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const onCi = Deno.env.get("CI") === "true";
+  if (!found && !onCi) {
+    console.log(
+      `skip: golden file ${url.pathname} not found (golden tests ignored; CI=true fails)`,
+    );
+  }
+  return { url, found, ignore: !found && !onCi };
+}
+
+/**
+ * Read and parse a golden JSON file; throws (failing the test) when it is missing, which only
+ * happens on CI since the tests are ignored elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { goldenFile, readGoldenJson } from "./_golden.ts";
+ * const doc = await readGoldenJson(goldenFile("blob/vectors.json"));
+ * ```
+ */
+export async function readGoldenJson(file: GoldenFile): Promise<unknown> {
+  if (!file.found) {
+    throw new Error(`golden file ${file.url.pathname} is missing (CI=true requires it)`);
+  }
+  return JSON.parse(await Deno.readTextFile(file.url));
+}
