@@ -7,8 +7,24 @@
 
 import { DataJointError } from "../../lib/errors.ts";
 
+/** One `datetime64` unit, e.g. `"us"` for microseconds. */
+export type DatetimeUnit =
+  | "Y"
+  | "M"
+  | "W"
+  | "D"
+  | "h"
+  | "m"
+  | "s"
+  | "ms"
+  | "us"
+  | "ns"
+  | "ps"
+  | "fs"
+  | "as";
+
 /** The units of NumPy `datetime64`, in the order that defines their blob type ids. */
-export const DATETIME_UNITS = [
+export const DATETIME_UNITS: readonly DatetimeUnit[] = [
   "Y",
   "M",
   "W",
@@ -22,10 +38,7 @@ export const DATETIME_UNITS = [
   "ps",
   "fs",
   "as",
-] as const;
-
-/** One `datetime64` unit, e.g. `"us"` for microseconds. */
-export type DatetimeUnit = typeof DATETIME_UNITS[number];
+];
 
 /** Real numeric element types (one typed array holds the values). */
 export type RealDType =
@@ -135,7 +148,7 @@ DATETIME_UNITS.forEach((unit, i) => {
 });
 
 /** The smallest int64, which NumPy uses for NaT ("not a time") in `datetime64` arrays. */
-export const NAT = -9223372036854775808n;
+export const NAT: bigint = -9223372036854775808n;
 
 /**
  * Whether a string names a supported dtype.

@@ -170,6 +170,11 @@ export class Decimal {
   toJSON(): string {
     return this.toString();
   }
+
+  /** How Deno's `console.log` shows it. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Decimal("${this.toString()}")`;
+  }
 }
 
 const UUID_RE =
@@ -236,5 +241,10 @@ export class UUID {
   /** JSON form: the canonical string. */
   toJSON(): string {
     return this.toString();
+  }
+
+  /** How Deno's `console.log` shows it. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `UUID("${this.toString()}")`;
   }
 }

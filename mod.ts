@@ -1,0 +1,37 @@
+/**
+ * DataJoint for Deno: DataJoint's type and codec system in TypeScript, compatible with DataJoint
+ * Python 2.x on the same databases and object stores.
+ *
+ * This first layer is the **blob serializer**: {@link pack} and {@link unpack} read and write the
+ * exact bytes DataJoint Python (`dj0`) and MATLAB's mYm (`mYm`) use for `<blob>` columns, with
+ * TypeScript types that keep every distinction a round trip needs.
+ *
+ * @example
+ * ```ts
+ * import * as dj from "./mod.ts";
+ *
+ * const trace = dj.NDArray.from(new Float64Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), [2, 3]);
+ * const bytes = dj.pack({ trace, rate: 30.0, session: 7n, tags: dj.tuple("a", "b") });
+ * const back = dj.unpack(bytes) as { trace: dj.NDArray<"float64">; session: bigint };
+ * back.trace.at(1, 2); // 0.6
+ * back.session; // 7n
+ * ```
+ *
+ * @module
+ */
+
+export { BlobDecodeError, BlobEncodeError, DataJointError } from "./lib/errors.ts";
+export { pack, type PackOptions, unpack, type UnpackOptions } from "./codecs/blob/mod.ts";
+export { NDArray } from "./codecs/blob/ndarray.ts";
+export {
+  type ComplexDType,
+  type DataFor,
+  type DatetimeDType,
+  type DatetimeUnit,
+  type DType,
+  NAT,
+  type RealDType,
+} from "./codecs/blob/dtype.ts";
+export { BLOB_KIND, Complex, Decimal, UUID } from "./codecs/blob/scalars.ts";
+export { MatCell, MatStruct, RecArray, Tuple, tuple } from "./codecs/blob/containers.ts";
+export type { BlobDict, BlobValue } from "./codecs/blob/values.ts";
