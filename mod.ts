@@ -35,3 +35,19 @@ export {
 export { BLOB_KIND, Complex, Decimal, UUID } from "./codecs/blob/scalars.ts";
 export { MatCell, MatStruct, RecArray, Tuple, tuple } from "./codecs/blob/containers.ts";
 export type { BlobDict, BlobValue } from "./codecs/blob/values.ts";
+export {
+  fromTagged,
+  parseTagged,
+  stringifyTagged,
+  type TaggedArray,
+  type TaggedCell,
+  type TaggedColumn,
+  type TaggedElement,
+  type TaggedFloat,
+  taggedFloat,
+  type TaggedRecArray,
+  type TaggedScalar,
+  type TaggedStruct,
+  type TaggedValue,
+  toTagged,
+} from "./codecs/blob/tagged_json.ts";
