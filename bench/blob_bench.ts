@@ -2,7 +2,9 @@
  * Blob serializer speed, each case against same-run baselines on the same bytes:
  * - `copy`: a memory copy into a fresh buffer (`TypedArray.prototype.slice`, i.e. allocation plus
  *   `set`), the least work any decoder or encoder that returns new memory can do;
- * - `zlib deflate` / `zlib inflate`: raw `node:zlib` at level 6 on the same plain blob.
+ * - `zlib deflate` / `zlib inflate`: raw `node:zlib` at level 6 on the same plain blob;
+ * - `fflate …` and `zlib deflate level 1`: the alternatives the compression choice was made
+ *   against (library and level).
  *
  * Run: `deno task bench` (or `deno bench -A bench/blob_bench.ts`). Set `DJ_BENCH_SIZES=1,10` to
  * skip the 100 MB cases. `deno bench --json` gives machine-readable numbers; divide the bytes
@@ -10,6 +12,7 @@
  */
 
 import { deflateSync, inflateSync } from "node:zlib";
+import { unzlibSync, zlibSync } from "fflate";
 import { NDArray, pack, unpack } from "../codecs/blob/mod.ts";
 
 const MB = 1024 * 1024;
@@ -98,6 +101,19 @@ for (const mb of sizes) {
       fn: () => void deflateSync(plain, { level: 6 }),
     });
     Deno.bench({ name: "pack (compressed)", group, ...iterations, fn: () => void pack(array) });
+    Deno.bench({
+      name: "zlib deflate level 1",
+      group,
+      ...iterations,
+      fn: () => void deflateSync(plain, { level: 1 }),
+    });
+    Deno.bench({
+      name: "fflate zlibSync level 6",
+      group,
+      ...iterations,
+      fn: () => void zlibSync(plain, { level: 6 }),
+    });
+    Deno.bench({ name: "fflate unzlibSync", group, ...iterations, fn: () => void unzlibSync(stream) });
   }
 }
 

@@ -428,7 +428,7 @@ class Reader {
         const order = fOrderPositions(shape);
         for (let i = 0; i < n; i++) data[order[i]] = this.framed(depth);
       }
-      return new NDArray("object", shape, data);
+      return this.build(() => new NDArray("object", shape, data));
     }
     // Complex integer or bool planes (MATLAB writes them) become complex128, as in Python.
     const promote = complex && dtype !== "complex64" && dtype !== "complex128";
@@ -445,7 +445,10 @@ class Reader {
       imag = toFloat64(imag!);
       dtype = "complex128";
     }
-    return new NDArray<DType>(dtype, shape, real as DataFor<DType>, imag as DataFor<DType>);
+    const result = dtype;
+    return this.build(() =>
+      new NDArray<DType>(result, shape, real as DataFor<DType>, imag as DataFor<DType>)
+    );
   }
 
   /** n elements of one plane, F order on the wire, returned in C order. */
@@ -531,7 +534,7 @@ class Reader {
       const order = fOrderPositions(shape);
       for (let i = 0; i < n; i++) data[order[i]] = this.framed(depth);
     }
-    return new MatCell(shape, data);
+    return this.build(() => new MatCell(shape, data));
   }
 
   recarray(depth: number): BlobValue {

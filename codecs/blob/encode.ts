@@ -231,7 +231,10 @@ class Writer {
   int(v: bigint): void {
     const magnitude = v < 0n ? -v : v;
     // Python: n = bit_length(v) // 8 + 1 bytes, bit_length taken on the magnitude.
-    const bits = magnitude === 0n ? 0 : magnitude.toString(2).length;
+    const hex = magnitude.toString(16);
+    const bits = magnitude === 0n
+      ? 0
+      : (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0], 16)));
     const n = Math.floor(bits / 8) + 1;
     if (n > MAX_INT_BYTES) {
       throw new BlobEncodeError(
@@ -241,18 +244,19 @@ class Writer {
     this.ensure(3 + n);
     this.buf[this.pos] = 0x0a;
     this.view.setUint16(this.pos + 1, n, true);
-    let x = BigInt.asUintN(n * 8, v);
     const at = this.pos + 3;
     if (n <= 6) {
-      let small = Number(x);
+      let small = Number(BigInt.asUintN(n * 8, v));
       for (let i = 0; i < n; i++) {
         this.buf[at + i] = small & 0xff;
         small = Math.floor(small / 256);
       }
     } else {
+      // Two's complement in n bytes, written little-endian from one hex string (linear time).
+      const digits = BigInt.asUintN(n * 8, v).toString(16).padStart(2 * n, "0");
       for (let i = 0; i < n; i++) {
-        this.buf[at + i] = Number(x & 0xffn);
-        x >>= 8n;
+        const j = 2 * (n - 1 - i);
+        this.buf[at + i] = parseInt(digits.slice(j, j + 2), 16);
       }
     }
     this.pos = at + n;
@@ -424,18 +428,26 @@ class Writer {
     this.u32(s.fields.length);
     // Field names, each NUL-terminated. A zero-field struct gets no name section at all: Python
     // writes a lone NUL there that its own reader then rejects.
-    for (const name of s.fields) {
-      this.ensure(name.length * 3 + 1);
-      const { written } = textEncoder.encodeInto(name, this.buf.subarray(this.pos));
-      this.pos += written;
-      this.buf[this.pos++] = 0;
-    }
+    for (const name of s.fields) this.fieldName(name);
     const order = isOrderFree(s.shape) ? undefined : fOrderPositions(s.shape);
     for (let i = 0; i < s.records.length; i++) {
       const record = s.records[order ? order[i] : i];
       for (let f = 0; f < s.fields.length; f++) this.framed(record[f], depth + 1);
     }
     this.leave(s);
+  }
+
+  /** A NUL-terminated UTF-8 field name (struct or recarray). */
+  fieldName(name: string): void {
+    if (!name.isWellFormed()) {
+      throw new BlobEncodeError(
+        `Cannot pack the field name ${JSON.stringify(name)}: it has an unpaired UTF-16 surrogate`,
+      );
+    }
+    this.ensure(name.length * 3 + 1);
+    const { written } = textEncoder.encodeInto(name, this.buf.subarray(this.pos));
+    this.pos += written;
+    this.buf[this.pos++] = 0;
   }
 
   cell(c: MatCell, depth: number): void {
@@ -452,12 +464,7 @@ class Writer {
     this.enter(r, depth);
     this.u8(0x46);
     this.u32(r.fields.length);
-    for (const [name] of r.fields) {
-      this.ensure(name.length * 3 + 1);
-      const { written } = textEncoder.encodeInto(name, this.buf.subarray(this.pos));
-      this.pos += written;
-      this.buf[this.pos++] = 0;
-    }
+    for (const [name] of r.fields) this.fieldName(name);
     for (const [, column] of r.fields) {
       if (kindOf(column) === "recarray") this.recarray(column as RecArray, depth + 1);
       else this.array(column as NDArray, depth + 1);

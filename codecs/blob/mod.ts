@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BlobDecodeError } from "../../lib/errors.ts";
+import { BlobDecodeError, BlobEncodeError } from "../../lib/errors.ts";
 import { compressBlob, decompressBlob, isCompressed } from "./compress.ts";
 import { decodeBlob } from "./decode.ts";
 import { encodeBlob } from "./encode.ts";
@@ -56,7 +56,10 @@ export interface UnpackOptions {
  * ```
  */
 export function pack(value: unknown, options: PackOptions = {}): Uint8Array {
-  const plain = encodeBlob(value, { maxDepth: options.maxDepth });
+  const plain = withStackGuard(
+    () => encodeBlob(value, { maxDepth: options.maxDepth }),
+    (message) => new BlobEncodeError(message),
+  );
   if (options.compress === false) return plain;
   return compressBlob(plain, options.compressionLevel ?? 6);
 }
@@ -78,5 +81,23 @@ export function unpack(bytes: Uint8Array, options: UnpackOptions = {}): BlobValu
   }
   const use32bitDims = options.use32bitDims ?? false;
   const plain = isCompressed(bytes) ? decompressBlob(bytes, use32bitDims) : bytes;
-  return decodeBlob(plain, { use32bitDims, maxDepth: options.maxDepth });
+  return withStackGuard(
+    () => decodeBlob(plain, { use32bitDims, maxDepth: options.maxDepth }),
+    (message) => new BlobDecodeError(message),
+  );
+}
+
+/**
+ * Report a JavaScript stack overflow (possible only when `maxDepth` is raised far above its
+ * default) as a DataJoint error instead of an engine `RangeError`.
+ */
+function withStackGuard<T>(run: () => T, error: (message: string) => Error): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw error(`Value nests too deeply for the JavaScript stack: lower maxDepth`);
+    }
+    throw e;
+  }
 }

@@ -297,15 +297,19 @@ export class NDArray<D extends DType = DType> {
  */
 export function shapeSize(shape: readonly number[]): number {
   if (!Array.isArray(shape)) throw new DataJointError(`A shape must be an array of integers`);
+  // Like NumPy, the product of the non-zero axes must be representable even when a zero axis
+  // makes the array empty.
   let n = 1;
+  let empty = false;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
       throw new DataJointError(`Invalid shape [${shape}]: entries must be non-negative integers`);
     }
-    n *= d;
+    if (d === 0) empty = true;
+    else n *= d;
   }
   if (!Number.isSafeInteger(n)) throw new DataJointError(`Shape [${shape}] is too large`);
-  return n;
+  return empty ? 0 : n;
 }
 
 /** Decode UTF-16 code units to a string without the argument-count limit of `fromCharCode`. */

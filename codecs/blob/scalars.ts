@@ -61,8 +61,92 @@ function pyFloat(x: number): string {
   return Object.is(x, -0) ? "-0" : String(x);
 }
 
-const DECIMAL_RE =
-  /^\s*([+-])?(?:(?:(\d(?:_?\d)*)?(?:\.(\d(?:_?\d)*)?)?(?:[eE]([+-]?\d(?:_?\d)*))?)|(inf(?:inity)?)|(s?nan)(\d(?:_?\d)*)?)\s*$/i;
+interface DecimalParts {
+  negative: boolean;
+  form: "finite" | "infinity" | "nan" | "snan";
+  digits: string;
+  exponent: bigint;
+}
+
+/** Digits from `start`, allowing single underscores between digits (Python's literal rules). */
+function readDigits(s: string, start: number): { digits: string; end: number } {
+  let i = start;
+  let digits = "";
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digits += s[i++];
+    } else if (c === 95 && digits.length > 0 && i + 1 < s.length && isDigit(s.charCodeAt(i + 1))) {
+      i++;
+    } else {
+      break;
+    }
+  }
+  return { digits, end: i };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function stripLeadingZeros(digits: string): string {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  return digits.slice(i);
+}
+
+/** A linear-time parser for the strings Python's `Decimal(str)` accepts (no regex backtracking). */
+function parseDecimal(text: string): DecimalParts | undefined {
+  const s = text.trim();
+  let i = 0;
+  let negative = false;
+  if (s[0] === "+" || s[0] === "-") {
+    negative = s[0] === "-";
+    i = 1;
+  }
+  const lower = s.slice(i).toLowerCase();
+  if (lower === "inf" || lower === "infinity") {
+    return { negative, form: "infinity", digits: "", exponent: 0n };
+  }
+  if (lower.startsWith("nan") || lower.startsWith("snan")) {
+    const at = i + (lower.startsWith("snan") ? 4 : 3);
+    const { digits, end } = readDigits(s, at);
+    if (end !== s.length) return undefined;
+    const payload = digits === "" ? "" : stripLeadingZeros(digits);
+    return {
+      negative,
+      form: lower.startsWith("snan") ? "snan" : "nan",
+      digits: payload === "0" ? "" : payload,
+      exponent: 0n,
+    };
+  }
+  const int = readDigits(s, i);
+  i = int.end;
+  let frac = "";
+  if (s[i] === ".") {
+    const f = readDigits(s, i + 1);
+    frac = f.digits;
+    i = f.end;
+  }
+  if (int.digits === "" && frac === "") return undefined;
+  let exponent = 0n;
+  if (s[i] === "e" || s[i] === "E") {
+    let j = i + 1;
+    const minus = s[j] === "-";
+    if (s[j] === "+" || s[j] === "-") j++;
+    const e = readDigits(s, j);
+    if (e.digits === "") return undefined;
+    exponent = BigInt(e.digits) * (minus ? -1n : 1n);
+    i = e.end;
+  }
+  if (i !== s.length) return undefined;
+  return {
+    negative,
+    form: "finite",
+    digits: stripLeadingZeros(int.digits + frac) || "0",
+    exponent: exponent - BigInt(frac.length),
+  };
+}
 
 /**
  * An exact decimal number (Python `decimal.Decimal`, blob item `d`), kept as sign, coefficient
@@ -91,34 +175,21 @@ export class Decimal {
 
   /** Parse a decimal string the way Python's `Decimal(str)` does; a bigint is exact too. */
   constructor(value: string | bigint | number) {
-    const text = typeof value === "string" ? value : String(value);
     if (typeof value === "number" && !Number.isFinite(value)) {
       throw new DataJointError(`Decimal from a number needs a finite number, got ${value}`);
     }
-    const m = typeof value === "string" || typeof value === "number" || typeof value === "bigint"
-      ? DECIMAL_RE.exec(text)
-      : null;
-    if (
-      !m || (m[5] === undefined && m[6] === undefined && m[2] === undefined && m[3] === undefined)
-    ) {
-      throw new DataJointError(`Invalid decimal string "${text}": use e.g. "-1.50" or "1E+2"`);
+    const parts =
+      typeof value === "string" || typeof value === "number" || typeof value === "bigint"
+        ? parseDecimal(String(value))
+        : undefined;
+    if (parts === undefined) {
+      const shown = String(value).length > 60 ? `${String(value).slice(0, 60)}…` : String(value);
+      throw new DataJointError(`Invalid decimal string "${shown}": use e.g. "-1.50" or "1E+2"`);
     }
-    this.negative = m[1] === "-";
-    if (m[5] !== undefined) {
-      this.form = "infinity";
-      this.digits = "";
-      this.exponent = 0n;
-    } else if (m[6] !== undefined) {
-      this.form = m[6].length === 4 ? "snan" : "nan";
-      this.digits = (m[7] ?? "").replaceAll("_", "").replace(/^0+/, "");
-      this.exponent = 0n;
-    } else {
-      const int = (m[2] ?? "").replaceAll("_", "");
-      const frac = (m[3] ?? "").replaceAll("_", "");
-      this.form = "finite";
-      this.digits = (int + frac).replace(/^0+/, "") || "0";
-      this.exponent = BigInt((m[4] ?? "0").replaceAll("_", "")) - BigInt(frac.length);
-    }
+    this.negative = parts.negative;
+    this.form = parts.form;
+    this.digits = parts.digits;
+    this.exponent = parts.exponent;
     Object.freeze(this);
   }
 

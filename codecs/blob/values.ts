@@ -264,7 +264,9 @@ function decimalKey(d: Decimal): string | undefined {
 }
 
 function normalizedDecimalKey(negative: boolean, digits: string, exponent: bigint): string {
-  const stripped = digits.replace(/0+$/, "");
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) end--;
+  const stripped = digits.slice(0, end);
   if (stripped === "") return "n0";
   const exp = exponent + BigInt(digits.length - stripped.length);
   const sign = negative ? "-" : "";
