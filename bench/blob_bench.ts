@@ -85,7 +85,12 @@ for (const mb of sizes) {
         plain.slice();
       },
     });
-    Deno.bench({ name: "unpack (uncompressed)", group, ...iterations, fn: () => void unpack(plain) });
+    Deno.bench({
+      name: "unpack (uncompressed)",
+      group,
+      ...iterations,
+      fn: () => void unpack(plain),
+    });
     Deno.bench({
       name: "pack (no compression)",
       group,
@@ -93,7 +98,12 @@ for (const mb of sizes) {
       fn: () => void pack(array, { compress: false }),
     });
     Deno.bench({ name: "zlib inflate", group, ...iterations, fn: () => void inflateSync(stream) });
-    Deno.bench({ name: "unpack (compressed)", group, ...iterations, fn: () => void unpack(packed) });
+    Deno.bench({
+      name: "unpack (compressed)",
+      group,
+      ...iterations,
+      fn: () => void unpack(packed),
+    });
     Deno.bench({
       name: "zlib deflate",
       group,
@@ -113,7 +123,12 @@ for (const mb of sizes) {
       ...iterations,
       fn: () => void zlibSync(plain, { level: 6 }),
     });
-    Deno.bench({ name: "fflate unzlibSync", group, ...iterations, fn: () => void unzlibSync(stream) });
+    Deno.bench({
+      name: "fflate unzlibSync",
+      group,
+      ...iterations,
+      fn: () => void unzlibSync(stream),
+    });
   }
 }
 

@@ -50,8 +50,12 @@ for (const [label, value] of [["session", session], ["matlab struct", matlab]] a
   const ms = performance.now() - started;
   const repacked = dj.pack(back, { compress: false });
   console.log(`${label}:`);
-  console.log(`  plain blob      ${plain.length.toLocaleString("en")} bytes, header ${header(plain)}`);
-  console.log(`  stored blob     ${packed.length.toLocaleString("en")} bytes, header ${header(packed)}`);
+  console.log(
+    `  plain blob      ${plain.length.toLocaleString("en")} bytes, header ${header(plain)}`,
+  );
+  console.log(
+    `  stored blob     ${packed.length.toLocaleString("en")} bytes, header ${header(packed)}`,
+  );
   console.log(`  unpacked in     ${ms.toFixed(1)} ms`);
   console.log(`  exact round trip: ${sameBytes(plain, repacked) ? "yes" : "NO"}`);
   if (!sameBytes(plain, repacked)) Deno.exit(1);
@@ -60,7 +64,9 @@ for (const [label, value] of [["session", session], ["matlab struct", matlab]] a
 const back = dj.unpack(dj.pack(session)) as typeof session;
 console.log("\nunpacked values:");
 console.log(`  subject ${back.subject}, session ${back.session}, recorded ${back.recorded}`);
-console.log(`  rig ${JSON.stringify([...back.rig].map(String))} (a tuple: ${back.rig instanceof dj.Tuple})`);
+console.log(
+  `  rig ${JSON.stringify([...back.rig].map(String))} (a tuple: ${back.rig instanceof dj.Tuple})`,
+);
 console.log(`  gain ${back.gain} (exact decimal), trace ${back.trace.dtype} [${back.trace.shape}]`);
 console.log(`  trace[2, 100] = ${back.trace.at(2, 100)}, spikes ${back.spikes.data.join(", ")}`);
 console.log(`  notes keys: ${[...back.notes.keys()].map(String).join(" | ")}`);

@@ -284,7 +284,7 @@ Deno.test("toTagged: empty cells report shape [0], as Python does", () => {
 });
 
 Deno.test("toTagged: containers, dicts in key order, dates with 6 fraction digits", () => {
-  assert.deepEqual(toTagged(tuple<unknown>(1n, [null])), {
+  assert.deepEqual(toTagged(tuple(1n, [null])), {
     tuple: [{ int: "1" }, { list: [null] }],
   });
   assert.deepEqual(toTagged(new Map<unknown, unknown>([[2n, "b"], ["a", true]])), {

@@ -396,7 +396,7 @@ Deno.test("hazard: repeated set elements collapse to the first", () => {
   const elems = [...s];
   assert(elems.length === 4, `${elems.length} elements`);
   assertBlobEqual(elems.slice(0, 3), [1n, "a", 2n]);
-  assertBlobEqual(elems[3], tuple<BlobValue>(1n, "t"));
+  assertBlobEqual(elems[3], tuple(1n, "t"));
   // Two NaN elements are distinct in Python, but a JS Set holds one NaN number.
   const nans = unpack(dj0(item.set([item.float(NaN), item.float(NaN)]))) as Set<unknown>;
   assert(nans.size === 1 && Number.isNaN([...nans][0]), "NaN set");
@@ -420,7 +420,7 @@ Deno.test("hazard: cycles are rejected with BlobEncodeError", () => {
   const cell = new MatCell([1], cellData);
   cellData[0] = cell;
   assertThrowsA(() => pack(cell), BlobEncodeError, /cycle/);
-  const t = tuple<unknown>(1n);
+  const t = tuple<unknown[]>(1n);
   t.push([t]);
   assertThrowsA(() => pack(t), BlobEncodeError, /cycle/);
   // Shared, acyclic references are fine.

@@ -43,8 +43,8 @@ export class Tuple<T = unknown> extends Array<T> {
  * const key = tuple(1n, 2n); // Python (1, 2)
  * ```
  */
-export function tuple<T>(...items: T[]): Tuple<T> {
-  const t = new Tuple<T>();
+export function tuple<T extends unknown[]>(...items: T): Tuple<T[number]> {
+  const t = new Tuple<T[number]>();
   for (const item of items) t.push(item);
   return t;
 }
