@@ -27,6 +27,13 @@ export interface PackOptions {
   compress?: boolean;
   /** zlib level 0–9 for compression. Default 6 (zlib's and Python's default). */
   compressionLevel?: number;
+  /**
+   * Store blobs of 1 MiB or more uncompressed when four 16 KiB samples spread over them shrink
+   * by less than 10% (noisy recordings, random data), saving a deflate pass that would gain a
+   * few percent. Default `true`; `false` follows DataJoint Python's rule for every size. Either
+   * way DataJoint Python reads the result.
+   */
+  skipIncompressible?: boolean;
   /** Deepest nesting of containers accepted (default 512). */
   maxDepth?: number;
 }
@@ -61,7 +68,11 @@ export function pack(value: unknown, options: PackOptions = {}): Uint8Array {
     (message) => new BlobEncodeError(message),
   );
   if (options.compress === false) return plain;
-  return compressBlob(plain, options.compressionLevel ?? 6);
+  const level = options.compressionLevel ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new BlobEncodeError(`compressionLevel must be an integer from 0 to 9, got ${level}`);
+  }
+  return compressBlob(plain, { level, skipIncompressible: options.skipIncompressible ?? true });
 }
 
 /**
