@@ -24,6 +24,7 @@ import {
   tuple,
   UUID,
 } from "../codecs/blob/mod.ts";
+import { DATETIME_UNITS } from "../codecs/blob/dtype.ts";
 import { hashKey, isArrayIndexKey } from "../codecs/blob/values.ts";
 
 type Arb<T> = fc.Arbitrary<T>;
@@ -222,21 +223,7 @@ export const datetimeArb: Arb<Temporal.PlainDateTime> = fc.tuple(dateArb, timeAr
 // NDArrays
 
 /** The datetime64 units, in type-id order. */
-export const DATETIME_UNITS = [
-  "Y",
-  "M",
-  "W",
-  "D",
-  "h",
-  "m",
-  "s",
-  "ms",
-  "us",
-  "ns",
-  "ps",
-  "fs",
-  "as",
-] as const;
+export { DATETIME_UNITS };
 
 /** Every dtype except `object`. */
 export const NUMERIC_DTYPES: readonly DType[] = [

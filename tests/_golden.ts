@@ -63,3 +63,35 @@ export async function readGoldenJson(file: GoldenFile): Promise<unknown> {
   }
   return JSON.parse(await Deno.readTextFile(file.url));
 }
+
+/** One entry of the golden `blob/vectors.json` (fields as in its README §3). */
+export interface BlobVector {
+  /** Unique identifier. */
+  name: string;
+  /** Group of the vector. */
+  category: string;
+  /** Whether decoding (or, for `leg: "encode"`, encoding) must succeed. */
+  expect: "ok" | "error";
+  /** Which leg an error vector is about (default decode). */
+  leg?: "decode" | "encode";
+  /** Decode input, hex. */
+  hex?: string;
+  /** Python's compressed `pack(input)`, hex, when it differs from `hex`. */
+  hex_compressed?: string;
+  /** Decode options. */
+  options?: { use_32bit_dims?: boolean };
+  /** Tagged JSON of what Python decodes. */
+  value?: unknown;
+  /** Further accepted decode results. */
+  alt_values?: unknown[];
+  /** Python's `pack(value, compress=False)` when it differs from `hex`. */
+  encode_hex?: string;
+  /** What Python decodes `encode_hex` to, when that differs from `value`. */
+  encode_value?: unknown;
+  /** Whether a typed encoder must reproduce the bytes exactly. */
+  typed_bytes?: boolean;
+  /** Encode-leg error input as JSON. */
+  json?: unknown;
+  /** Encode-leg error input as raw text. */
+  json_text?: string;
+}

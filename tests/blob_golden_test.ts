@@ -17,25 +17,10 @@ import {
 } from "../codecs/blob/tagged_json.ts";
 import { DataJointError } from "../lib/errors.ts";
 import { goldenFile, readGoldenJson } from "./_golden.ts";
+import type { BlobVector } from "./_golden.ts";
 import { taggedDiff } from "./_tagged_equal.ts";
 
-/** One entry of `vectors.json` (README §3). */
-interface Vector {
-  name: string;
-  category: string;
-  expect: "ok" | "error";
-  leg?: "decode" | "encode";
-  hex?: string;
-  hex_compressed?: string;
-  options?: { use_32bit_dims?: boolean };
-  value?: unknown;
-  alt_values?: unknown[];
-  encode_hex?: string;
-  encode_value?: unknown;
-  typed_bytes?: boolean;
-  json?: unknown;
-  json_text?: string;
-}
+type Vector = BlobVector;
 
 const VECTORS = goldenFile("blob/vectors.json");
 const TYPED = { typed: true } as const;

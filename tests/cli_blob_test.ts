@@ -8,24 +8,10 @@ import { inflateSync } from "node:zlib";
 import { runBlob } from "../lib/cli/blob.ts";
 import { runCli } from "../lib/cli/main.ts";
 import { goldenFile, readGoldenJson } from "./_golden.ts";
+import type { BlobVector } from "./_golden.ts";
 import { taggedDiff } from "./_tagged_equal.ts";
 
-interface Vector {
-  name: string;
-  category: string;
-  expect: "ok" | "error";
-  leg?: "decode" | "encode";
-  hex?: string;
-  hex_compressed?: string;
-  options?: { use_32bit_dims?: boolean };
-  value?: unknown;
-  alt_values?: unknown[];
-  encode_hex?: string;
-  encode_value?: unknown;
-  typed_bytes?: boolean;
-  json?: unknown;
-  json_text?: string;
-}
+type Vector = BlobVector;
 
 interface Run {
   code: number;

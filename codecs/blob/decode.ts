@@ -420,14 +420,7 @@ class Reader {
       );
     }
     if (dtype === "object") {
-      const n = this.size(shape, this.lenWidth + 1, "an object array");
-      const data = new Array<BlobValue>(n);
-      if (isOrderFree(shape)) {
-        for (let i = 0; i < n; i++) data[i] = this.framed(depth);
-      } else {
-        const order = fOrderPositions(shape);
-        for (let i = 0; i < n; i++) data[order[i]] = this.framed(depth);
-      }
+      const data = this.framedElements(shape, depth, "an object array");
       return this.build(() => new NDArray("object", shape, data));
     }
     // Complex integer or bool planes (MATLAB writes them) become complex128, as in Python.
@@ -524,9 +517,9 @@ class Reader {
     return names;
   }
 
-  cell(depth: number): BlobValue {
-    const shape = this.shape("cell");
-    const n = this.size(shape, this.lenWidth + 1, "a cell array");
+  /** prod(shape) framed items, F order on the wire, returned in C order. */
+  framedElements(shape: number[], depth: number, what: string): BlobValue[] {
+    const n = this.size(shape, this.lenWidth + 1, what);
     const data = new Array<BlobValue>(n);
     if (isOrderFree(shape)) {
       for (let i = 0; i < n; i++) data[i] = this.framed(depth);
@@ -534,6 +527,12 @@ class Reader {
       const order = fOrderPositions(shape);
       for (let i = 0; i < n; i++) data[order[i]] = this.framed(depth);
     }
+    return data;
+  }
+
+  cell(depth: number): BlobValue {
+    const shape = this.shape("cell");
+    const data = this.framedElements(shape, depth, "a cell array");
     return this.build(() => new MatCell(shape, data));
   }
 
