@@ -19,7 +19,7 @@ import {
 } from "./dtype.ts";
 import { NDArray } from "./ndarray.ts";
 import { Complex, Decimal, UUID } from "./scalars.ts";
-import { fOrderPositions, fToC, isOrderFree } from "./transpose.ts";
+import { bitView, fBytesToC, fOrderPositions, isOrderFree } from "./transpose.ts";
 import { type BlobValue, hashKey, isArrayIndexKey } from "./values.ts";
 
 /** Options of the reader. */
@@ -453,26 +453,9 @@ class Reader {
   ): ArrayBufferView {
     const bytes = n * itemSize;
     this.need(bytes, "array elements");
-    const start = this.pos;
-    this.pos += bytes;
     const out = new ctor(n);
-    const outBytes = new Uint8Array(out.buffer);
-    if (isOrderFree(shape)) {
-      outBytes.set(this.buf.subarray(start, start + bytes));
-      return out;
-    }
-    const bitCtor = itemSize === 8
-      ? Float64Array
-      : itemSize === 4
-      ? Uint32Array
-      : itemSize === 2
-      ? Uint16Array
-      : Uint8Array;
-    const offset = this.buf.byteOffset + start;
-    const src = offset % itemSize === 0
-      ? new bitCtor(this.buf.buffer as ArrayBuffer, offset, n)
-      : new bitCtor(this.buf.slice(start, start + bytes).buffer);
-    fToC(src as Float64Array, new bitCtor(out.buffer) as Float64Array, shape);
+    fBytesToC(this.buf.subarray(this.pos, this.pos + bytes), bitView(out), shape);
+    this.pos += bytes;
     return out;
   }
 

@@ -11,7 +11,7 @@ import type { MatCell, MatStruct, RecArray } from "./containers.ts";
 import { dtypeInfo, dtypeOfTypedArray, type NumericTypedArray } from "./dtype.ts";
 import { NDArray } from "./ndarray.ts";
 import type { Complex, Decimal, UUID } from "./scalars.ts";
-import { cToF, fOrderPositions, isOrderFree } from "./transpose.ts";
+import { bitView, cToFBytes, fOrderPositions, isOrderFree } from "./transpose.ts";
 import { hashKey, kindOf } from "./values.ts";
 
 /** Limits of the writer. */
@@ -63,9 +63,9 @@ class Writer {
   ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
+    // Double for many small writes; a big array plane gets exactly the room it needs, so the
+    // result needs no trimming copy.
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -409,14 +409,7 @@ class Writer {
   plane(data: NumericTypedArray, shape: readonly number[]): void {
     const byteLength = data.byteLength;
     this.ensure(byteLength);
-    if (isOrderFree(shape)) {
-      this.buf.set(new Uint8Array(data.buffer, data.byteOffset, byteLength), this.pos);
-    } else {
-      const bits = bitView(data);
-      const f = new (bits.constructor as Float64ArrayConstructor)(bits.length);
-      cToF(bits, f, shape);
-      this.buf.set(new Uint8Array(f.buffer, 0, byteLength), this.pos);
-    }
+    cToFBytes(bitView(data), this.buf.subarray(this.pos, this.pos + byteLength), shape);
     this.pos += byteLength;
   }
 
@@ -471,31 +464,6 @@ class Writer {
     }
     this.leave(r);
   }
-}
-
-/** A view of the same bits with an element type whose copies never alter bit patterns. */
-function bitView(data: NumericTypedArray): Float64Array | Uint32Array | Uint16Array | Uint8Array {
-  const { buffer, byteOffset, length } = data;
-  switch (data.BYTES_PER_ELEMENT) {
-    case 8:
-      return byteOffset % 8 === 0
-        ? new Float64Array(buffer, byteOffset, length)
-        : new Float64Array(copyBytes(data));
-    case 4:
-      return byteOffset % 4 === 0
-        ? new Uint32Array(buffer, byteOffset, length)
-        : new Uint32Array(copyBytes(data));
-    case 2:
-      return byteOffset % 2 === 0
-        ? new Uint16Array(buffer, byteOffset, length)
-        : new Uint16Array(copyBytes(data));
-    default:
-      return new Uint8Array(buffer, byteOffset, length);
-  }
-}
-
-function copyBytes(data: ArrayBufferView): ArrayBuffer {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
 }
 
 function normalizedBool(data: Uint8Array): Uint8Array {

@@ -1,7 +1,11 @@
 /**
  * Element order conversion between C (row-major, what {@link NDArray} holds) and F
- * (column-major, what the blob stores). Tiled so that both the strided side and the contiguous
- * side stay in cache.
+ * (column-major, what the blob stores).
+ *
+ * Numeric planes are converted between a typed array and raw blob bytes through a small scratch
+ * chunk: the F-order bytes of a range of the last axis are contiguous, so each chunk is copied
+ * once (aligned) and permuted by a tiled kernel. No full-size temporary is allocated, and the
+ * blob bytes may sit at any alignment.
  *
  * @module
  */
@@ -12,7 +16,12 @@ export interface Indexable<T> {
   readonly length: number;
 }
 
-const TILE = 32;
+/** A typed array whose element copies never alter bit patterns (NaN payloads included). */
+export type BitArray = Float64Array | Uint32Array | Uint16Array | Uint8Array;
+
+const TILE = 16;
+/** Elements per scratch chunk (512 KiB of float64): large enough to amortise, cache-sized. */
+const CHUNK_ELEMENTS = 65536;
 
 /**
  * Whether C and F order coincide for a shape (at most one dimension longer than 1), in which case
@@ -32,115 +41,247 @@ export function isOrderFree(shape: readonly number[]): boolean {
 }
 
 /**
- * Copy `src`, whose elements are in F order for `shape`, into `dst` in C order.
+ * A bit-preserving view of the same memory for an element size of 1, 2, 4 or 8 bytes
+ * (`byteOffset` must be a multiple of the element size).
  *
  * @example
  * ```ts
- * import { fToC } from "./transpose.ts";
+ * import { bitView } from "./transpose.ts";
+ * bitView(new BigInt64Array(2)).constructor.name; // "Float64Array"
+ * ```
+ */
+export function bitView(data: ArrayBufferView & { readonly BYTES_PER_ELEMENT: number }): BitArray {
+  const itemSize = data.BYTES_PER_ELEMENT;
+  return new (bitCtor(itemSize))(
+    data.buffer as ArrayBuffer,
+    data.byteOffset,
+    data.byteLength / itemSize,
+  );
+}
+
+function bitCtor(itemSize: number) {
+  return itemSize === 8
+    ? Float64Array
+    : itemSize === 4
+    ? Uint32Array
+    : itemSize === 2
+    ? Uint16Array
+    : Uint8Array;
+}
+
+/**
+ * Fill `dst` (C order for `shape`) from `bytes`, the F-order elements as they sit in a blob,
+ * at any byte alignment.
+ *
+ * @example
+ * ```ts
+ * import { fBytesToC } from "./transpose.ts";
+ * const f = new Uint8Array(new Float64Array([1, 4, 2, 5, 3, 6]).buffer);
  * const c = new Float64Array(6);
- * fToC(new Float64Array([1, 4, 2, 5, 3, 6]), c, [2, 3]);
+ * fBytesToC(f, c, [2, 3]);
  * // c is [1, 2, 3, 4, 5, 6]
  * ```
  */
-export function fToC<T>(src: Indexable<T>, dst: Indexable<T>, shape: readonly number[]): void {
-  reorder(src, dst, shape, false);
+export function fBytesToC(bytes: Uint8Array, dst: BitArray, shape: readonly number[]): void {
+  const itemSize = dst.BYTES_PER_ELEMENT;
+  const n = dst.length;
+  const dstBytes = new Uint8Array(dst.buffer, dst.byteOffset, n * itemSize);
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length <= 1 || n === 0) {
+    dstBytes.set(bytes.subarray(0, n * itemSize));
+    return;
+  }
+  const plan = chunkPlan(dims, itemSize);
+  for (let c0 = 0; c0 < plan.last; c0 += plan.perChunk) {
+    const cols = Math.min(plan.perChunk, plan.last - c0);
+    const from = c0 * plan.slab * itemSize;
+    plan.scratchBytes.set(bytes.subarray(from, from + cols * plan.slab * itemSize));
+    plan.subDims[plan.subDims.length - 1] = cols;
+    strided(plan.scratch, 0, plan.fStrides, dst, c0, plan.cStrides, plan.subDims);
+  }
 }
 
 /**
- * Copy `src`, whose elements are in C order for `shape`, into `dst` in F order.
+ * Write the elements of `src` (C order for `shape`) into `out` in F order, as a blob stores them,
+ * at any byte alignment of `out`.
  *
  * @example
  * ```ts
- * import { cToF } from "./transpose.ts";
- * const f = new Float64Array(6);
- * cToF(new Float64Array([1, 2, 3, 4, 5, 6]), f, [2, 3]);
- * // f is [1, 4, 2, 5, 3, 6]
+ * import { cToFBytes } from "./transpose.ts";
+ * const out = new Uint8Array(48);
+ * cToFBytes(new Float64Array([1, 2, 3, 4, 5, 6]), out, [2, 3]);
+ * // out holds the doubles 1, 4, 2, 5, 3, 6
  * ```
  */
-export function cToF<T>(src: Indexable<T>, dst: Indexable<T>, shape: readonly number[]): void {
-  reorder(src, dst, shape, true);
+export function cToFBytes(src: BitArray, out: Uint8Array, shape: readonly number[]): void {
+  const itemSize = src.BYTES_PER_ELEMENT;
+  const n = src.length;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length <= 1 || n === 0) {
+    out.set(new Uint8Array(src.buffer, src.byteOffset, n * itemSize));
+    return;
+  }
+  const plan = chunkPlan(dims, itemSize);
+  for (let c0 = 0; c0 < plan.last; c0 += plan.perChunk) {
+    const cols = Math.min(plan.perChunk, plan.last - c0);
+    plan.subDims[plan.subDims.length - 1] = cols;
+    strided(src, c0, plan.cStrides, plan.scratch, 0, plan.fStrides, plan.subDims);
+    const bytes = cols * plan.slab * itemSize;
+    out.set(plan.scratchBytes.subarray(0, bytes), c0 * plan.slab * itemSize);
+  }
 }
 
 /**
- * The C-order position of each F-order position, for element-by-element conversions (object
- * arrays, struct records, cells).
+ * For each F-order position, the C-order position of the same element: the order in which
+ * element-by-element writers (object arrays, struct records, cells) visit a C-order array.
  *
  * @example
  * ```ts
  * import { fOrderPositions } from "./transpose.ts";
- * fOrderPositions([2, 3]); // Uint32Array or Float64Array [0, 3, 1, 4, 2, 5]
+ * fOrderPositions([2, 3]); // [0, 3, 1, 4, 2, 5]
  * ```
  */
 export function fOrderPositions(shape: readonly number[]): Indexable<number> {
   let n = 1;
   for (const d of shape) n *= d;
-  const ids = n < 2 ** 32 ? new Uint32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) ids[i] = i;
   const out = n < 2 ** 32 ? new Uint32Array(n) : new Float64Array(n);
-  cToF(ids, out, shape);
+  const k = shape.length;
+  const cStrides = stridesC(shape);
+  const counter = new Array<number>(k).fill(0);
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = c;
+    for (let ax = 0; ax < k; ax++) {
+      counter[ax]++;
+      c += cStrides[ax];
+      if (counter[ax] < shape[ax]) break;
+      c -= cStrides[ax] * shape[ax];
+      counter[ax] = 0;
+    }
+  }
   return out;
 }
 
-function reorder<T>(src: Indexable<T>, dst: Indexable<T>, shape: readonly number[], toF: boolean) {
-  const dims = shape.filter((d) => d !== 1);
-  if (dims.length <= 1 || dims.includes(0)) {
-    const n = dims.includes(0) ? 0 : src.length;
-    for (let i = 0; i < n; i++) dst[i] = src[i];
-    return;
-  }
+interface ChunkPlan {
+  /** Length of the last axis, which F order stores slowest. */
+  last: number;
+  /** Elements per unit of the last axis (the product of the other axes). */
+  slab: number;
+  /** Units of the last axis per chunk. */
+  perChunk: number;
+  scratch: BitArray;
+  scratchBytes: Uint8Array;
+  /** Strides of the full array in C order. */
+  cStrides: number[];
+  /** Strides of one chunk in F order. */
+  fStrides: number[];
+  /** Shape of one chunk (the last entry is set per chunk). */
+  subDims: number[];
+}
+
+function chunkPlan(dims: number[], itemSize: number): ChunkPlan {
   const k = dims.length;
-  const cStride = new Array<number>(k);
-  const fStride = new Array<number>(k);
-  cStride[k - 1] = 1;
-  for (let j = k - 2; j >= 0; j--) cStride[j] = cStride[j + 1] * dims[j + 1];
-  fStride[0] = 1;
-  for (let j = 1; j < k; j++) fStride[j] = fStride[j - 1] * dims[j - 1];
-  // The first axis is contiguous in F order and the last in C order; tile over those two and
-  // walk the middle axes with an odometer.
-  const rows = dims[0];
-  const cols = dims[k - 1];
-  const rowStepC = cStride[0];
-  const colStepF = fStride[k - 1];
-  const mid = dims.slice(1, k - 1);
-  let midCount = 1;
-  for (const d of mid) midCount *= d;
-  const counter = new Array<number>(mid.length).fill(0);
-  let cBase = 0;
-  let fBase = 0;
-  for (let m = 0; m < midCount; m++) {
-    for (let r0 = 0; r0 < rows; r0 += TILE) {
-      const rEnd = Math.min(r0 + TILE, rows);
-      for (let c0 = 0; c0 < cols; c0 += TILE) {
-        const cEnd = Math.min(c0 + TILE, cols);
-        if (toF) {
-          for (let c = c0; c < cEnd; c++) {
-            let f = fBase + r0 + c * colStepF;
-            let ci = cBase + r0 * rowStepC + c;
-            for (let r = r0; r < rEnd; r++) {
-              dst[f++] = src[ci];
-              ci += rowStepC;
-            }
-          }
-        } else {
-          for (let r = r0; r < rEnd; r++) {
-            let ci = cBase + r * rowStepC + c0;
-            let f = fBase + r + c0 * colStepF;
-            for (let c = c0; c < cEnd; c++) {
-              dst[ci++] = src[f];
-              f += colStepF;
+  const last = dims[k - 1];
+  let slab = 1;
+  for (let i = 0; i < k - 1; i++) slab *= dims[i];
+  const perChunk = Math.max(1, Math.min(last, Math.floor(CHUNK_ELEMENTS / slab)));
+  const scratch = new (bitCtor(itemSize))(perChunk * slab);
+  const fStrides = new Array<number>(k);
+  fStrides[0] = 1;
+  for (let i = 1; i < k; i++) fStrides[i] = fStrides[i - 1] * dims[i - 1];
+  return {
+    last,
+    slab,
+    perChunk,
+    scratch,
+    scratchBytes: new Uint8Array(scratch.buffer),
+    cStrides: stridesC(dims),
+    fStrides,
+    subDims: [...dims],
+  };
+}
+
+function stridesC(dims: readonly number[]): number[] {
+  const k = dims.length;
+  const strides = new Array<number>(k);
+  let s = 1;
+  for (let i = k - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= dims[i];
+  }
+  return strides;
+}
+
+/**
+ * Copy every element of an array of shape `dims` from `src` (offset and strides per axis) to
+ * `dst` (its own offset and strides). Tiles over the axis that is contiguous in the source and
+ * the one contiguous in the destination so that both sides stay in cache; the other axes are
+ * walked with an odometer.
+ */
+function strided(
+  src: BitArray,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  dst: BitArray,
+  dstOffset: number,
+  dstStrides: readonly number[],
+  dims: readonly number[],
+): void {
+  const k = dims.length;
+  let a = 0;
+  let b = 0;
+  for (let i = 1; i < k; i++) {
+    if (srcStrides[i] < srcStrides[a]) a = i;
+    if (dstStrides[i] < dstStrides[b]) b = i;
+  }
+  const others: number[] = [];
+  for (let i = 0; i < k; i++) if (i !== a && i !== b) others.push(i);
+  let count = 1;
+  for (const ax of others) count *= dims[ax];
+  const counter = new Array<number>(others.length).fill(0);
+  const nA = dims[a];
+  const nB = dims[b];
+  const sA = srcStrides[a];
+  const dA = dstStrides[a];
+  const sB = srcStrides[b];
+  const dB = dstStrides[b];
+  let sBase = srcOffset;
+  let dBase = dstOffset;
+  for (let m = 0; m < count; m++) {
+    if (a === b) {
+      let s = sBase;
+      let d = dBase;
+      for (let i = 0; i < nA; i++) {
+        dst[d] = src[s];
+        s += sA;
+        d += dA;
+      }
+    } else {
+      for (let b0 = 0; b0 < nB; b0 += TILE) {
+        const bEnd = Math.min(b0 + TILE, nB);
+        for (let a0 = 0; a0 < nA; a0 += TILE) {
+          const aEnd = Math.min(a0 + TILE, nA);
+          for (let j = b0; j < bEnd; j++) {
+            let s = sBase + j * sB + a0 * sA;
+            let d = dBase + j * dB + a0 * dA;
+            for (let i = a0; i < aEnd; i++) {
+              dst[d] = src[s];
+              s += sA;
+              d += dA;
             }
           }
         }
       }
     }
-    for (let ax = mid.length - 1; ax >= 0; ax--) {
-      counter[ax]++;
-      cBase += cStride[ax + 1];
-      fBase += fStride[ax + 1];
-      if (counter[ax] < mid[ax]) break;
-      cBase -= cStride[ax + 1] * mid[ax];
-      fBase -= fStride[ax + 1] * mid[ax];
-      counter[ax] = 0;
+    for (let o = others.length - 1; o >= 0; o--) {
+      const ax = others[o];
+      counter[o]++;
+      sBase += srcStrides[ax];
+      dBase += dstStrides[ax];
+      if (counter[o] < dims[ax]) break;
+      sBase -= srcStrides[ax] * dims[ax];
+      dBase -= dstStrides[ax] * dims[ax];
+      counter[o] = 0;
     }
   }
 }
