@@ -374,7 +374,6 @@ class Writer {
     const dtype = a.dtype;
     const info = dtypeInfo(dtype);
     const shape = a.shape;
-    const n = a.size;
     if (
       dtype === "object" || dtype.startsWith("datetime64") ||
       (shape.length === 0 && dtype !== "char")
@@ -389,13 +388,7 @@ class Writer {
     this.u32(info.complex ? 1 : 0);
     if (dtype === "object") {
       this.enter(a, depth);
-      const data = a.data as unknown[];
-      if (isOrderFree(shape)) {
-        for (let i = 0; i < n; i++) this.framed(data[i], depth + 1);
-      } else {
-        const order = fOrderPositions(shape);
-        for (let i = 0; i < n; i++) this.framed(data[order[i]], depth + 1);
-      }
+      this.framedElements(a.data as unknown[], shape, depth);
       this.leave(a);
       return;
     }
@@ -403,6 +396,16 @@ class Writer {
     if (dtype === "bool") plane = normalizedBool(plane as Uint8Array);
     this.plane(plane, shape);
     if (a.imag !== undefined) this.plane(a.imag as NumericTypedArray, shape);
+  }
+
+  /** Elements held in C order, written as framed items in F order. */
+  framedElements(items: readonly unknown[], shape: readonly number[], depth: number): void {
+    if (isOrderFree(shape)) {
+      for (let i = 0; i < items.length; i++) this.framed(items[i], depth + 1);
+    } else {
+      const order = fOrderPositions(shape);
+      for (let i = 0; i < items.length; i++) this.framed(items[order[i]], depth + 1);
+    }
   }
 
   /** One plane of elements, converted to F order. */
@@ -448,8 +451,7 @@ class Writer {
     this.u8(0x43);
     this.len(c.shape.length);
     for (const d of c.shape) this.len(d);
-    const order = isOrderFree(c.shape) ? undefined : fOrderPositions(c.shape);
-    for (let i = 0; i < c.data.length; i++) this.framed(c.data[order ? order[i] : i], depth + 1);
+    this.framedElements(c.data, c.shape, depth);
     this.leave(c);
   }
 
