@@ -475,8 +475,19 @@ function normalizedBool(data: Uint8Array): Uint8Array {
   return data;
 }
 
+/** A bare typed array packs as a 1-D array of its natural dtype. */
 function typedArrayToNDArray(view: ArrayBufferView): NDArray {
-  dtypeOfTypedArray(view);
+  if (view instanceof Uint8ClampedArray) {
+    return NDArray.from(new Uint8Array(view.buffer, view.byteOffset, view.length));
+  }
+  try {
+    dtypeOfTypedArray(view);
+  } catch (e) {
+    throw new BlobEncodeError(
+      `Cannot pack a ${view.constructor.name}: blobs hold int8…uint64, float32 and float64 arrays`,
+      { cause: e },
+    );
+  }
   return NDArray.from(view as NumericTypedArray);
 }
 

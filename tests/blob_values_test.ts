@@ -1,0 +1,77 @@
+/**
+ * The value types on their own: Decimal's canonical form (Python's `str(Decimal)`), UUID forms,
+ * and the conveniences `pack` accepts (typed arrays, Dates) with the errors for what it cannot.
+ *
+ * @module
+ */
+
+import { BlobEncodeError, DataJointError, Decimal, NDArray, pack, unpack, UUID } from "../mod.ts";
+import { assert, assertThrowsA } from "./_blob_equal.ts";
+
+Deno.test("Decimal: canonical strings are Python's str(Decimal(text))", () => {
+  // Each pair is (input, what CPython's str(Decimal(input)) prints).
+  const cases: [string, string][] = [
+    ["-1.50", "-1.50"],
+    ["1e2", "1E+2"],
+    ["100", "100"],
+    ["0.000001", "0.000001"],
+    ["0.0000001", "1E-7"],
+    ["123e-10", "1.23E-8"],
+    ["1.", "1"],
+    [".5", "0.5"],
+    ["-0", "-0"],
+    ["00123", "123"],
+    ["1_000.5", "1000.5"],
+    [" 12 ", "12"],
+    ["nan", "NaN"],
+    ["-Inf", "-Infinity"],
+    ["sNaN012", "sNaN12"],
+    ["NaN0", "NaN"],
+    ["0E+3", "0E+3"],
+    ["0.00", "0.00"],
+  ];
+  for (const [input, python] of cases) {
+    assert(new Decimal(input).toString() === python, `${input} → ${python}`);
+  }
+  for (const bad of ["", ".", "1e", "1__0", "_1", "1.2.3", "abc", "1e+", "--1"]) {
+    assertThrowsA(() => new Decimal(bad), DataJointError, /Invalid decimal/);
+  }
+});
+
+Deno.test("UUID: accepted forms and canonical text", () => {
+  const canonical = "12345678-1234-5678-1234-567812345678";
+  for (
+    const form of [
+      canonical,
+      canonical.toUpperCase(),
+      "{12345678-1234-5678-1234-567812345678}",
+      "urn:uuid:12345678-1234-5678-1234-567812345678",
+      "12345678123456781234567812345678",
+    ]
+  ) {
+    assert(new UUID(form).toString() === canonical, form);
+  }
+  assert(new UUID(new UUID(canonical).bytes).toString() === canonical, "bytes round trip");
+  assertThrowsA(() => new UUID("1234"), DataJointError, /Invalid UUID/);
+  assertThrowsA(() => new UUID(new Uint8Array(15)), DataJointError, /16 bytes/);
+});
+
+Deno.test("pack: bare typed arrays become 1-D arrays; unsupported ones are BlobEncodeErrors", () => {
+  const clamped = unpack(pack(new Uint8ClampedArray([1, 255, 2]))) as NDArray;
+  assert(clamped.dtype === "uint8" && clamped.data.join() === "1,255,2", "Uint8ClampedArray");
+  const f32 = unpack(pack(new Float32Array([1.5, -2]))) as NDArray;
+  assert(f32.dtype === "float32" && f32.shape.join() === "2", "Float32Array");
+  const bytes = unpack(pack(new Uint8Array([1, 2])));
+  assert(bytes instanceof Uint8Array && !(bytes instanceof NDArray), "Uint8Array is bytes");
+  const F16 = (globalThis as { Float16Array?: new (n: number[]) => ArrayBufferView }).Float16Array;
+  if (F16) assertThrowsA(() => pack(new F16([1])), BlobEncodeError, /Float16Array/);
+  assertThrowsA(() => pack(() => 1), BlobEncodeError, /Cannot pack a value of type function/);
+  assertThrowsA(() => pack(new (class Custom {})()), BlobEncodeError, /Custom/);
+});
+
+Deno.test("pack: a JS Date is a naive UTC datetime; invalid ones are rejected", () => {
+  const back = unpack(pack(new Date("2024-03-05T06:07:08.009Z")));
+  assert(back instanceof Temporal.PlainDateTime, "a PlainDateTime");
+  assert(String(back) === "2024-03-05T06:07:08.009", String(back));
+  assertThrowsA(() => pack(new Date(NaN)), BlobEncodeError, /invalid Date/);
+});
