@@ -95,3 +95,31 @@ export interface BlobVector {
   /** Encode-leg error input as raw text. */
   json_text?: string;
 }
+
+/**
+ * Bytes from lowercase or uppercase hex, as the golden files write them.
+ *
+ * @example
+ * ```ts
+ * import { fromHex } from "./_golden.ts";
+ * fromHex("6d596d00"); // Uint8Array [0x6d, 0x59, 0x6d, 0x00]
+ * ```
+ */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/**
+ * Lowercase hex of bytes.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "./_golden.ts";
+ * toHex(new Uint8Array([0, 255])); // "00ff"
+ * ```
+ */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -13,7 +13,7 @@ import { pack, unpack } from "../codecs/blob/mod.ts";
 import { BlobDecodeError, DataJointError } from "../lib/errors.ts";
 import { blobValueArb, dj0, item, matlabValueArb, mym, u32, u64 } from "./_blob_arbitraries.ts";
 import { assert, assertThrowsA, blobDiff, toHex } from "./_blob_equal.ts";
-import { goldenFile, readGoldenJson } from "./_golden.ts";
+import { fromHex, goldenFile, readGoldenJson } from "./_golden.ts";
 
 const SEED = Number(Deno.env.get("BLOB_FUZZ_SEED") ?? 0x5eed2024) >>> 0;
 const TOTAL_INPUTS = 50_000;
@@ -53,12 +53,6 @@ class Rng {
   chance(p: number): boolean {
     return this.next() < p;
   }
-}
-
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 function concat(...parts: ArrayLike<number>[]): Uint8Array {

@@ -16,7 +16,7 @@ import {
   toTagged,
 } from "../codecs/blob/tagged_json.ts";
 import { DataJointError } from "../lib/errors.ts";
-import { goldenFile, readGoldenJson } from "./_golden.ts";
+import { fromHex, goldenFile, readGoldenJson, toHex } from "./_golden.ts";
 import type { BlobVector } from "./_golden.ts";
 import { taggedDiff } from "./_tagged_equal.ts";
 
@@ -30,16 +30,6 @@ async function loadVectors(): Promise<Vector[]> {
   assert.equal(doc.format, "datajoint-blob-vectors/1");
   assert.equal(doc.vectors.length, doc.count);
   return doc.vectors;
-}
-
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Byte equality with a message that points at the first difference. */

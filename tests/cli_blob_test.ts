@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
 import { runBlob } from "../lib/cli/blob.ts";
 import { runCli } from "../lib/cli/main.ts";
-import { goldenFile, readGoldenJson } from "./_golden.ts";
+import { fromHex, goldenFile, readGoldenJson, toHex } from "./_golden.ts";
 import type { BlobVector } from "./_golden.ts";
 import { taggedDiff } from "./_tagged_equal.ts";
 
@@ -53,16 +53,6 @@ async function runAll(jobs: (() => Promise<Run>)[], concurrency = 4): Promise<Ru
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return results;
-}
-
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function assertOneLineError(r: Run, code: number, what: string): void {
