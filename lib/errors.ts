@@ -53,3 +53,138 @@ export class BlobDecodeError extends DataJointError {}
  * ```
  */
 export class BlobEncodeError extends DataJointError {}
+
+/**
+ * A table definition that cannot be declared: a syntax error, an unsupported type, a bad default,
+ * a foreign key that cannot be resolved. The message names the line and says what to do.
+ *
+ * @example
+ * ```ts
+ * import { DeclarationError } from "./errors.ts";
+ * const err = new DeclarationError('Unsupported attribute type int33 in line "x : int33"');
+ * console.log(err instanceof Error, err.name); // true DeclarationError
+ * ```
+ */
+export class DeclarationError extends DataJointError {}
+
+/**
+ * A configuration that cannot be used: a malformed `datajoint.json`, an unknown backend, a bad
+ * `DJ_*` variable.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./errors.ts";
+ * const err = new ConfigError("DJ_PORT=abc is not a TCP port");
+ * console.log(err.name); // ConfigError
+ * ```
+ */
+export class ConfigError extends DataJointError {}
+
+/**
+ * Any error the database server reported, translated by the backend's adapter. Subclasses name the
+ * common cases; `code` keeps the server's own error code (MySQL errno or PostgreSQL SQLSTATE).
+ *
+ * @example
+ * ```ts
+ * import { QueryError } from "./errors.ts";
+ * const err = new QueryError("Table `lab`.`x` does not exist", { code: "1146" });
+ * console.log(err.code); // 1146
+ * ```
+ */
+export class QueryError extends DataJointError {
+  /** The server's error code (MySQL errno as text, or PostgreSQL SQLSTATE), when known. */
+  readonly code?: string;
+  /** Create an error with the server's code and the driver error as `cause`. */
+  constructor(message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.code = options?.code;
+  }
+}
+
+/**
+ * A row whose primary key (or another unique key) already exists.
+ *
+ * @example
+ * ```ts
+ * import { DuplicateError, QueryError } from "./errors.ts";
+ * console.log(new DuplicateError("Duplicate entry") instanceof QueryError); // true
+ * ```
+ */
+export class DuplicateError extends QueryError {}
+
+/**
+ * A foreign-key or NOT NULL violation: a missing parent row, a row still referenced by children.
+ *
+ * @example
+ * ```ts
+ * import { IntegrityError } from "./errors.ts";
+ * console.log(new IntegrityError("Cannot delete a parent row").name); // IntegrityError
+ * ```
+ */
+export class IntegrityError extends QueryError {}
+
+/**
+ * A table (or schema) the statement names does not exist.
+ *
+ * @example
+ * ```ts
+ * import { MissingTableError } from "./errors.ts";
+ * console.log(new MissingTableError("no such table").name); // MissingTableError
+ * ```
+ */
+export class MissingTableError extends QueryError {}
+
+/**
+ * A column the statement names does not exist.
+ *
+ * @example
+ * ```ts
+ * import { UnknownAttributeError } from "./errors.ts";
+ * console.log(new UnknownAttributeError("no such column").name); // UnknownAttributeError
+ * ```
+ */
+export class UnknownAttributeError extends QueryError {}
+
+/**
+ * A required column (NOT NULL, no default) was given no value.
+ *
+ * @example
+ * ```ts
+ * import { MissingAttributeError } from "./errors.ts";
+ * console.log(new MissingAttributeError("field has no default").name); // MissingAttributeError
+ * ```
+ */
+export class MissingAttributeError extends QueryError {}
+
+/**
+ * The server rejected the SQL text itself.
+ *
+ * @example
+ * ```ts
+ * import { QuerySyntaxError } from "./errors.ts";
+ * console.log(new QuerySyntaxError("syntax error").name); // QuerySyntaxError
+ * ```
+ */
+export class QuerySyntaxError extends QueryError {}
+
+/**
+ * The user lacks a privilege the statement needs.
+ *
+ * @example
+ * ```ts
+ * import { AccessError } from "./errors.ts";
+ * console.log(new AccessError("permission denied").name); // AccessError
+ * ```
+ */
+export class AccessError extends QueryError {}
+
+/**
+ * The connection to the server failed or was lost.
+ *
+ * @example
+ * ```ts
+ * import { LostConnectionError } from "./errors.ts";
+ * console.log(new LostConnectionError("connection refused").name); // LostConnectionError
+ * ```
+ */
+export class LostConnectionError extends QueryError {}

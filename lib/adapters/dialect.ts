@@ -1,0 +1,140 @@
+/**
+ * The SQL dialect contract: everything about *text* that differs between MySQL/MariaDB and
+ * PostgreSQL (PGlite speaks PostgreSQL). Dialects are pure: they build strings, they never talk to
+ * a server. The declaration compiler (`../declare.ts`) produces a backend-neutral
+ * {@link TablePlan}; the dialect turns it into statements.
+ *
+ * @example
+ * ```ts
+ * import type { Dialect } from "./dialect.ts";
+ * function fullName(d: Dialect, schema: string, table: string): string {
+ *   return `${d.quote(schema)}.${d.quote(table)}`;
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { CoreType } from "../types.ts";
+
+/** A PostgreSQL enum type (`CREATE TYPE "s"."enum_xxxxxxxx" AS ENUM (...)`). */
+export interface EnumType {
+  /** Schema the type lives in. */
+  schema: string;
+  /** Type name, `enum_` + 8 hex digits of md5 of the sorted labels joined by `_`. */
+  name: string;
+  /** Labels in declared order. */
+  labels: string[];
+}
+
+/** One column of a table plan. */
+export interface ColumnPlan {
+  /** Column name. */
+  name: string;
+  /** The column's SQL type in this dialect. */
+  sqlType: string;
+  /** Emit `NOT NULL`. */
+  notNull: boolean;
+  /** The SQL default expression (`'x'`, `CURRENT_TIMESTAMP`, `NULL`, `TRUE`), or no clause. */
+  default: string | null;
+  /** The full stored comment (marker + user comment), unescaped; `null` for no comment. */
+  comment: string | null;
+  /** Part of the primary key. */
+  inKey: boolean;
+  /** Copied from a parent through a foreign key (PostgreSQL writes no comment for these). */
+  fromForeignKey: boolean;
+}
+
+/** A foreign-key constraint. */
+export interface ForeignKeyPlan {
+  /** Child columns, in the parent's primary-key order. */
+  columns: string[];
+  /** Parent schema. */
+  refSchema: string;
+  /** Parent table. */
+  refTable: string;
+  /** Parent columns. */
+  refColumns: string[];
+}
+
+/** An index. */
+export interface IndexPlan {
+  /** Unique index. */
+  unique: boolean;
+  /** Indexed columns. */
+  columns: string[];
+  /** `declared` (an index line), `foreignKey` (a `[unique]` foreign key). */
+  origin: "declared" | "foreignKey";
+}
+
+/** Everything needed to create one table, independent of the backend. */
+export interface TablePlan {
+  /** Schema (database) name. */
+  schema: string;
+  /** Table name with tier prefix. */
+  table: string;
+  /** Table comment. */
+  comment: string;
+  /** Columns in order. */
+  columns: ColumnPlan[];
+  /** Primary-key column names in order. */
+  primaryKey: string[];
+  /** Foreign keys in definition order. */
+  foreignKeys: ForeignKeyPlan[];
+  /** Declared and unique-FK indexes in definition order. */
+  indexes: IndexPlan[];
+  /** Column lists of non-unique foreign keys (PostgreSQL may need support indexes for them). */
+  foreignKeyIndexCandidates: string[][];
+  /** PostgreSQL enum types the columns use that this table declares. */
+  enumTypes: EnumType[];
+}
+
+/** The statements that create a table. */
+export interface CreateStatements {
+  /** The `CREATE TABLE IF NOT EXISTS …` statement. */
+  create: string;
+  /** Statements to run after it, in order (PostgreSQL indexes and comments). */
+  post: string[];
+}
+
+/**
+ * SQL text generation for one backend family.
+ *
+ * @example
+ * ```ts
+ * import type { Dialect } from "./dialect.ts";
+ * const literal = (d: Dialect) => d.stringLiteral("it's");
+ * ```
+ */
+export interface Dialect {
+  /** `mysql` or `postgresql`. */
+  readonly name: "mysql" | "postgresql";
+  /** Longest table name the server accepts. */
+  readonly maxTableName: number;
+  /** Quote an identifier. */
+  quote(identifier: string): string;
+  /** A string literal that reads back as `value`. */
+  stringLiteral(value: string): string;
+  /**
+   * The column type of a core type; `schema` is where a PostgreSQL enum type is created. Returns
+   * the enum type it needs, if any.
+   */
+  coreType(core: CoreType, schema: string): { sql: string; enumType?: EnumType };
+  /** Hidden job-metadata columns for auto-populated tables. */
+  jobMetadataColumns(): ColumnPlan[];
+  /** The `_singleton` column of a table without primary key. */
+  singletonColumn(): ColumnPlan;
+  /** `CREATE TABLE` plus post statements. */
+  createTable(plan: TablePlan): CreateStatements;
+  /** `CREATE TYPE … AS ENUM (…)` (PostgreSQL only). */
+  createEnumType(type: EnumType): string;
+  /** `CREATE TABLE IF NOT EXISTS ~lineage …`. */
+  createLineageTable(schema: string): string;
+  /** Upsert of `~lineage` rows with `3 × rows` placeholders from `placeholder`. */
+  upsertLineage(schema: string, rows: number, placeholder: (n: number) => string): string;
+  /** `CREATE DATABASE` / `CREATE SCHEMA`. */
+  createSchema(schema: string): string;
+  /** Drop a schema and everything in it. */
+  dropSchema(schema: string): string;
+  /** `START TRANSACTION …` / `BEGIN`. */
+  readonly beginTransaction: string;
+}
