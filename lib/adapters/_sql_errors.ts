@@ -1,0 +1,66 @@
+/**
+ * Error messages shared by every driver adapter: the server's message plus a short hint of what to
+ * do, and (for syntax errors) the start of the offending SQL.
+ *
+ * @module
+ */
+
+/** The error situations that get a hint. */
+export type ErrorKind =
+  | "duplicate"
+  | "foreignKey"
+  | "notNull"
+  | "missingAttribute"
+  | "syntax"
+  | "missingTable"
+  | "unknownAttribute"
+  | "access"
+  | "lostConnection"
+  | "packetTooLarge"
+  | "other";
+
+const HINTS: Record<ErrorKind, string> = {
+  duplicate:
+    "A row with this key already exists: pass skipDuplicates: true to skip existing rows, " +
+    "or replace: true to overwrite them.",
+  foreignKey:
+    "A referenced parent row is missing, or children still reference this row: insert the " +
+    "parent first, or delete the children first.",
+  notNull: "A required attribute got no value (NULL): provide one, or declare a default.",
+  missingAttribute: "A required attribute got no value: provide one, or declare a default.",
+  syntax: "",
+  missingTable: "Check the name, or declare the table (and create the schema) first.",
+  unknownAttribute:
+    "Check the attribute names; pass ignoreExtraFields: true to insert to drop fields the " +
+    "table does not have.",
+  access: "Ask the database administrator for the privilege.",
+  lostConnection: "Check that the database server is running and reachable, then reconnect.",
+  packetTooLarge: "",
+  other: "",
+};
+
+/** The hint for an error kind (may be empty). */
+export function hintFor(kind: ErrorKind): string {
+  return HINTS[kind];
+}
+
+const SQL_EXCERPT = 300;
+
+/** `message` + hint; syntax errors also quote the start of the SQL. */
+export function errorMessage(message: string, kind: ErrorKind, sql: string): string {
+  let out = message.trim();
+  const hint = HINTS[kind];
+  if (hint) out += `. ${hint}`;
+  if (kind === "syntax" && sql) {
+    const text = sql.length > SQL_EXCERPT ? `${sql.slice(0, SQL_EXCERPT)}…` : sql;
+    out += `\nSQL: ${text}`;
+  }
+  return out;
+}
+
+/** Byte size of a parameter as sent (for packet-size checks). */
+export function paramSize(p: unknown): number {
+  if (p instanceof Uint8Array) return p.byteLength;
+  if (typeof p === "string") return p.length * 3; // upper bound of UTF-8 bytes per UTF-16 unit
+  return 8;
+}

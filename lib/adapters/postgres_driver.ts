@@ -1,0 +1,245 @@
+/**
+ * The PostgreSQL {@link Driver}, on `npm:postgres` (postgres.js). This is the only module that
+ * imports `postgres`.
+ *
+ * One physical connection: the pool is limited to one connection (`max: 1`) and that connection is
+ * reserved (`sql.reserve()`) for the driver's lifetime, with no idle timeout or maximum lifetime, so
+ * `BEGIN` … `COMMIT` sent as plain statements stay on the same session. Statements go through
+ * `sql.unsafe(text, params)` with `$n` placeholders, unprepared (DataJoint's SQL text varies too much
+ * for a statement cache to pay). Server notices (`CREATE … IF NOT EXISTS` "already exists, skipping")
+ * are dropped.
+ *
+ * Values (see the table in `driver.ts`): `int8` → `bigint`, `numeric` → exact text, `date`,
+ * `timestamp`, `time` → PostgreSQL's ISO text (`DateStyle` is set to `ISO` for the session), `bytea`
+ * → `Uint8Array`, `json`/`jsonb` → parsed, `uuid` → text, `boolean` → boolean.
+ *
+ * @example
+ * ```ts
+ * import { openPostgres } from "./postgres_driver.ts";
+ *
+ * const db = await openPostgres({ host: "127.0.0.1", user: "postgres", password: "", database: "test" });
+ * try {
+ *   const [row] = await db.query<{ n: bigint }>("SELECT count(*) AS n FROM pg_class WHERE relname = $1", ["pg_type"]);
+ *   console.log(row.n); // 1n
+ * } finally {
+ *   await db.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import type { Driver, ExecResult, Row } from "./driver.ts";
+import { LostConnectionError, QueryError } from "../errors.ts";
+import {
+  byteaFromText,
+  byteaToText,
+  keepText,
+  OID,
+  TEXT_OIDS,
+  translatePgError,
+} from "./_pg_common.ts";
+import { errorMessage } from "./_sql_errors.ts";
+
+export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
+
+/** Settings for {@link openPostgres}. */
+export interface PostgresOptions {
+  /** Host name or IP address. */
+  host: string;
+  /** TCP port (default 5432). */
+  port?: number;
+  /** User name. */
+  user: string;
+  /** Password (empty for trust authentication). */
+  password: string;
+  /** Database to connect to (default `"postgres"`, as DataJoint Python). */
+  database?: string;
+  /** TLS: `true` require, `false` disable, `null`/absent prefer (as `sslmode`). */
+  useTls?: boolean | null;
+  /** Seconds to wait for the connection (default 10, as DataJoint Python). */
+  connectTimeout?: number;
+}
+
+/** postgres.js custom types: our parsers and serializers by OID. */
+function customTypes(): Record<string, postgres.PostgresType> {
+  const text: Record<string, postgres.PostgresType> = {};
+  for (const oid of TEXT_OIDS) {
+    text[`text${oid}`] = { to: oid, from: [oid], serialize: String, parse: keepText };
+  }
+  return {
+    ...text,
+    bigint: {
+      to: OID.INT8,
+      from: [OID.INT8],
+      serialize: (x: unknown) => String(x),
+      parse: (x: string) => BigInt(x),
+    },
+    bytea: {
+      to: OID.BYTEA,
+      from: [OID.BYTEA],
+      serialize: (x: Uint8Array) => byteaToText(x),
+      parse: (x: string) => byteaFromText(x),
+    },
+    // JSON parameters are JSON text already (the driver contract); postgres.js would
+    // JSON.stringify them again once the server reports the parameter as json/jsonb.
+    json: {
+      to: OID.JSON,
+      from: [OID.JSON, OID.JSONB],
+      serialize: (x: unknown) => (typeof x === "string" ? x : JSON.stringify(x)),
+      parse: (x: string) => JSON.parse(x),
+    },
+    // postgres.js sends anything but `true` as false; pass other values through as text so the
+    // server parses them (1/0, "t"/"f") or rejects them.
+    boolean: {
+      to: OID.BOOL,
+      from: [OID.BOOL],
+      serialize: (x: unknown) => (typeof x === "boolean" ? (x ? "t" : "f") : String(x)),
+      parse: (x: string) => x === "t",
+    },
+  };
+}
+
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+function translate(e: unknown, sql: string): QueryError {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && CONNECTION_CODES.has(code)) {
+    const message = e instanceof Error ? e.message : String(e);
+    return new LostConnectionError(errorMessage(message, "lostConnection", sql), {
+      code,
+      cause: e,
+    });
+  }
+  return translatePgError(e, sql);
+}
+
+function checkParams(params: readonly unknown[]): void {
+  for (let i = 0; i < params.length; i++) {
+    if (params[i] === undefined) {
+      throw new QueryError(
+        `Parameter $${i + 1} is undefined: pass null for SQL NULL (or omit the attribute).`,
+      );
+    }
+  }
+}
+
+type Reserved = Awaited<ReturnType<postgres.Sql["reserve"]>>;
+
+class PostgresDriver implements Driver {
+  readonly backend = "postgresql" as const;
+  #sql: postgres.Sql;
+  #conn: Reserved;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(sql: postgres.Sql, conn: Reserved) {
+    this.#sql = sql;
+    this.#conn = conn;
+  }
+
+  placeholder(n: number): string {
+    return `$${n}`;
+  }
+
+  async #run(sql: string, params: readonly unknown[] = []): Promise<postgres.RowList<Row[]>> {
+    if (this.#closed) {
+      throw new LostConnectionError(
+        "The PostgreSQL connection is closed. Open a new connection.",
+        { code: "CLOSED" },
+      );
+    }
+    checkParams(params);
+    try {
+      return await this.#conn.unsafe<Row[]>(sql, params as postgres.ParameterOrJSON<never>[]);
+    } catch (e) {
+      const err = translate(e, sql);
+      if (err instanceof LostConnectionError) this.#closed = true;
+      throw err;
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    // A RowList is an Array with extra fields; copy to a plain array so callers get exactly T[].
+    return Array.from(await this.#run(sql, params)) as T[];
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<ExecResult> {
+    const result = await this.#run(sql, params);
+    return { affectedRows: typeof result.count === "number" ? result.count : 0 };
+  }
+
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    // A connection already lost would make end() wait its whole timeout: destroy it at once.
+    const lost = this.#closed;
+    this.#closed = true;
+    this.#closing = (async () => {
+      try {
+        this.#conn.release();
+      } catch {
+        // already released
+      }
+      await this.#sql.end({ timeout: lost ? 0 : 5 });
+    })();
+    return this.#closing;
+  }
+}
+
+/**
+ * Opens one PostgreSQL connection (eagerly, so a wrong host or password fails here). Connection
+ * failures are thrown as `LostConnectionError`, refused logins as the translated server error.
+ *
+ * @example
+ * ```ts
+ * import { openPostgres } from "./postgres_driver.ts";
+ *
+ * const db = await openPostgres({ host: "127.0.0.1", user: "postgres", password: "", useTls: false });
+ * await db.execute('CREATE SCHEMA IF NOT EXISTS "lab"');
+ * await db.close();
+ * ```
+ */
+export async function openPostgres(options: PostgresOptions): Promise<Driver> {
+  const sql = postgres({
+    host: options.host,
+    port: options.port ?? 5432,
+    user: options.user,
+    pass: options.password,
+    database: options.database || "postgres",
+    ssl: options.useTls === true ? "require" : options.useTls === false ? false : "prefer",
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    connect_timeout: options.connectTimeout ?? 10,
+    prepare: false,
+    onnotice: () => {},
+    connection: { DateStyle: "ISO", application_name: "datajoint-deno" },
+    types: customTypes(),
+  });
+  try {
+    const conn = await sql.reserve();
+    return new PostgresDriver(sql, conn);
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const err = translate(e, "");
+    const where = `${options.host}:${options.port ?? 5432}`;
+    throw new (err.constructor as typeof QueryError)(
+      `Cannot connect to PostgreSQL at ${where} as ${JSON.stringify(options.user)}: ${err.message}`,
+      { code: err.code, cause: e },
+    );
+  }
+}
