@@ -22,6 +22,10 @@
  * @module
  */
 
+import { bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
+import { DataJointError } from "./errors.ts";
+import type { Heading } from "./heading.ts";
+
 /** The five user tiers. */
 export type Tier = "Manual" | "Lookup" | "Imported" | "Computed" | "Part";
 
@@ -40,6 +44,50 @@ export abstract class Table {
   static readonly tier: Tier;
   /** Definition text; when absent the decorators' metadata is compiled into one. */
   static definition?: string;
+
+  /** The schema binding; throws when the class was not decorated with a schema. */
+  protected static binding(): TableBinding {
+    const b = bindingOf(this);
+    if (b === undefined) {
+      throw new DataJointError(
+        `Table class ${this.name} belongs to no schema: decorate it with @schema (const schema = dj.schema("name"))`,
+      );
+    }
+    return b;
+  }
+
+  /** The SQL table name, with its tier prefix (`#rig`, `__analysis`, `session__trial`). */
+  static get tableName(): string {
+    return this.binding().tableName;
+  }
+
+  /** The schema (database) name. */
+  static get schemaName(): string {
+    return this.binding().schemaName;
+  }
+
+  /** Declares the table (parents first) unless it exists; called implicitly by every operation. */
+  static declare(): Promise<void> {
+    return this.binding().declare();
+  }
+
+  /** The table's heading, read back from the database. */
+  static heading(): Promise<Heading> {
+    return this.binding().heading();
+  }
+
+  /** Definition text that declares an identical table. */
+  static describe(): Promise<string> {
+    return this.binding().describe();
+  }
+
+  /**
+   * Drops the table. Refuses when other tables depend on it, unless `cascade` is set (then they
+   * are dropped first, leaves first).
+   */
+  static drop(options?: DropOptions): Promise<void> {
+    return this.binding().drop(options);
+  }
 }
 
 /**

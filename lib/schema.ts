@@ -1,0 +1,664 @@
+/**
+ * Schemas: a MySQL database or PostgreSQL schema that holds a pipeline's tables. `schema(name)`
+ * returns a class decorator; decorated classes are declared on first use (or all at once with
+ * `await schema.declare()`), parents first, parts after their master, each exactly as DataJoint
+ * Python declares it: the same DDL, the same column comments, the same `~lineage` rows.
+ *
+ * @example
+ * ```ts
+ * import { schema } from "./schema.ts";
+ * import { Manual } from "./table.ts";
+ *
+ * const lab = schema("lab");   // connection from datajoint.json / DJ_* / the embedded default
+ *
+ * @lab
+ * class Subject extends Manual {
+ *   static override definition = "subject_id : int32\n---\nname : varchar(64)";
+ * }
+ * await Subject.declare();
+ * console.log(Subject.tableName, (await Subject.heading()).primaryKey); // subject [ "subject_id" ]
+ * ```
+ *
+ * @module
+ */
+import { bind, bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
+import { Connection } from "./connection.ts";
+import { compileTable, type ParentAttribute, type ParentTable } from "./declare.ts";
+import { parseDefinition } from "./definition.ts";
+import { describeHeading } from "./describe.ts";
+import { DataJointError, DeclarationError } from "./errors.ts";
+import type { Heading } from "./heading.ts";
+import { masterOfTableName, tableName, tierOfTableName, toCamelCase } from "./naming.ts";
+import { reflectDefinition } from "./reflector.ts";
+import { Computed, Imported, Lookup, Manual, Part, type Table, type TableClass } from "./table.ts";
+import { getCodec } from "../codecs/registry.ts";
+import "../codecs/builtins.ts";
+
+/** Options of {@link schema}. */
+export interface SchemaOptions {
+  /** The connection (or a promise of one); default: the shared connection from the config. */
+  connection?: Connection | Promise<Connection>;
+  /** Create the schema when it does not exist (default `true`). */
+  create?: boolean;
+  /** Declare missing tables (default: `database.createTables` of the config). */
+  createTables?: boolean;
+  /**
+   * Names that definitions may refer to besides the schema's own classes: table classes, other
+   * schemas (`-> lab.Subject`) or virtual schemas.
+   */
+  context?: Record<string, unknown>;
+}
+
+let shared: Promise<Connection> | undefined;
+
+/**
+ * The shared connection, opened on first use from `datajoint.json`, `DJ_*` variables or the
+ * embedded default.
+ *
+ * @example
+ * ```ts
+ * import { conn } from "./schema.ts";
+ * const c = await conn();
+ * console.log(c.backend);
+ * ```
+ */
+export function conn(): Promise<Connection> {
+  shared ??= Connection.open().catch((e) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
+}
+
+/**
+ * Closes the shared connection (if it was opened).
+ *
+ * @example
+ * ```ts
+ * import { closeConnection } from "./schema.ts";
+ * await closeConnection();
+ * ```
+ */
+export async function closeConnection(): Promise<void> {
+  const c = shared;
+  shared = undefined;
+  if (c) await (await c).close();
+}
+
+interface ClassState {
+  readonly cls: TableClass;
+  readonly table: string;
+  readonly master?: TableClass;
+  declared?: Promise<void>;
+}
+
+/**
+ * A schema and the table classes decorated with it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "./schema.ts";
+ * const s = new Schema("lab");
+ * console.log(s.name); // lab
+ * ```
+ */
+export class Schema {
+  /** The schema (database) name. */
+  readonly name: string;
+  readonly #options: SchemaOptions;
+  readonly #classes: ClassState[] = [];
+  #activated?: Promise<Connection>;
+
+  /** A schema handle; nothing happens on the server until it is used. */
+  constructor(name: string, options: SchemaOptions = {}) {
+    if (typeof name !== "string" || !/^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/.test(name)) {
+      throw new DataJointError(
+        `Schema name ${JSON.stringify(name)} is not valid: use letters, digits, _ and $`,
+      );
+    }
+    this.name = name;
+    this.#options = options;
+  }
+
+  /** The schema's connection (the shared one unless given). */
+  connection(): Promise<Connection> {
+    return Promise.resolve(this.#options.connection ?? conn());
+  }
+
+  /** Creates the schema when missing (unless `create: false`) and returns the connection. */
+  activate(): Promise<Connection> {
+    this.#activated ??= (async () => {
+      const c = await this.connection();
+      if (!(await c.schemaExists(this.name))) {
+        if (this.#options.create === false) {
+          throw new DataJointError(
+            `Schema \`${this.name}\` does not exist; create it or pass { create: true }`,
+          );
+        }
+        await c.execute(c.kit.dialect.createSchema(this.name));
+      }
+      return c;
+    })().catch((e) => {
+      this.#activated = undefined;
+      throw e;
+    });
+    return this.#activated;
+  }
+
+  /**
+   * Registers a table class (what the decorator does). Works as a standard decorator and as an
+   * `experimentalDecorators` one. Parts held as static properties are registered with it.
+   *
+   * @example
+   * ```ts
+   * import { Schema } from "./schema.ts";
+   * import { Manual } from "./table.ts";
+   * const s = new Schema("lab");
+   * class Rig extends Manual {
+   *   static override definition = "rig : varchar(16)";
+   * }
+   * s.register(Rig);
+   * ```
+   */
+  register<T extends TableClass>(cls: T, _context?: unknown): T {
+    if (typeof cls !== "function" || !isTableClass(cls)) {
+      throw new DataJointError(
+        `@schema decorates table classes (extending Manual, Lookup, Imported, Computed or Part), got ${
+          (cls as { name?: string })?.name ?? typeof cls
+        }`,
+      );
+    }
+    const tier = (cls as unknown as typeof Table).tier;
+    if (tier === "Part") {
+      throw new DeclarationError(
+        `Part table ${cls.name} cannot be decorated on its own: hold it as a static property of its master class`,
+      );
+    }
+    this.#bindClass(cls, tableName(tier, cls.name));
+    return cls;
+  }
+
+  #bindClass(cls: TableClass, table: string, master?: TableClass): void {
+    if (bindingOf(cls) !== undefined) {
+      throw new DataJointError(`Table class ${cls.name} is already bound to a schema`);
+    }
+    const state: ClassState = { cls, table, master };
+    this.#classes.push(state);
+    bind(cls, this.#binding(state));
+    for (const [key, value] of Object.entries(Object.getOwnPropertyDescriptors(cls))) {
+      const part = value.value;
+      if (typeof part === "function" && isTableClass(part) && part.prototype instanceof Part) {
+        this.#bindClass(part, tableName("Part", part.name || key, table), cls);
+      }
+    }
+  }
+
+  #binding(state: ClassState): TableBinding {
+    return {
+      schemaName: this.name,
+      tableName: state.table,
+      master: state.master,
+      declare: () => this.#declare(state),
+      connection: () => this.connection(),
+      heading: async () => {
+        await this.#declare(state);
+        return (await this.connection()).heading(this.name, state.table);
+      },
+      describe: async () => {
+        await this.#declare(state);
+        const c = await this.connection();
+        return describeHeading(
+          await c.heading(this.name, state.table),
+          (s, t) => this.#refName(s, t),
+        );
+      },
+      drop: async (options) => {
+        await this.#dropTable(state.table, options);
+        for (const s of this.#classes) s.declared = undefined;
+      },
+    };
+  }
+
+  /** How `describe()` names a parent: its class name here, `schema.Class` elsewhere. */
+  #refName(schema: string, table: string): string {
+    const own = this.#classes.find((s) => s.table === table);
+    if (schema === this.name) {
+      if (own?.master) return `${own.master.name}.${own.cls.name}`;
+      return own?.cls.name ?? classNameOf(table);
+    }
+    return `${schema}.${classNameOf(table)}`;
+  }
+
+  /** The classes registered here, in registration order (parts after their master). */
+  get classes(): TableClass[] {
+    return this.#classes.map((s) => s.cls);
+  }
+
+  /**
+   * Declares every registered class that is not declared yet, in registration order.
+   *
+   * @example
+   * ```ts
+   * import { schema } from "./schema.ts";
+   * const lab = schema("lab");
+   * await lab.declare();
+   * ```
+   */
+  async declare(): Promise<void> {
+    for (const s of [...this.#classes]) await this.#declare(s);
+  }
+
+  /** The tables of the schema, hidden ones excluded, parents before children. */
+  async listTables(): Promise<string[]> {
+    const c = await this.activate();
+    c.invalidate(this.name);
+    return dependencyOrder(await c.catalog(this.name));
+  }
+
+  #declare(state: ClassState): Promise<void> {
+    state.declared ??= this.#doDeclare(state).catch((e) => {
+      state.declared = undefined;
+      throw e;
+    });
+    return state.declared;
+  }
+
+  async #doDeclare(state: ClassState): Promise<void> {
+    if (state.master) await this.#declare(this.#stateOf(state.master)!);
+    const c = await this.activate();
+    const catalog = await c.catalog(this.name);
+    if (catalog.tables.has(state.table)) {
+      await this.#declareParts(state);
+      return;
+    }
+    if (this.#options.createTables === false || c.config.database.createTables === false) {
+      throw new DataJointError(
+        `Table \`${this.name}\`.\`${state.table}\` does not exist and creating tables is off (createTables)`,
+      );
+    }
+    if (c.inTransaction) {
+      throw new DataJointError(
+        "Cannot declare new tables inside a transaction, e.g. from inside a populate/make call",
+      );
+    }
+    const { definition, context } = reflectDefinition(state.cls);
+    const parsed = parseDefinition(definition);
+    const parents = new Map<string, ParentTable>();
+    for (const line of parsed.lines) {
+      if (line.kind !== "foreignKey" || parents.has(line.ref)) continue;
+      parents.set(line.ref, await this.#parentTable(line.ref, state, context, c));
+    }
+    const tier = (state.cls as unknown as typeof Table).tier;
+    const compiled = compileTable(parsed, {
+      schema: this.name,
+      className: state.cls.name,
+      tier,
+      masterTable: state.master ? this.#stateOf(state.master)!.table : undefined,
+      dialect: c.kit.dialect,
+      lookupCodec: getCodec,
+      resolveParent: (ref) => parents.get(ref)!,
+      addJobMetadata: c.config.jobs.addJobMetadata && tier !== "Part",
+      allowNewPkFieldsInComputedTables: c.config.jobs.allowNewPkFieldsInComputedTables,
+    });
+    if (compiled.plan.table !== state.table) {
+      throw new DataJointError(`Internal: table name ${compiled.plan.table} ≠ ${state.table}`);
+    }
+    for (const w of compiled.warnings) {
+      if (c.config.loglevel !== "ERROR" && c.config.loglevel !== "CRITICAL") console.warn(w);
+    }
+    const d = c.kit.dialect;
+    const full = `${d.quote(this.name)}.${d.quote(state.table)}`;
+    const run = async () => {
+      for (const e of compiled.enumTypes) await this.#ensureEnumType(c, e);
+      await c.execute(compiled.statements.create);
+      for (const s of compiled.statements.post) await c.execute(s);
+      await this.#writeLineage(c, state.table, compiled.lineage);
+    };
+    if (c.kit.transactionalDdl) {
+      await c.transaction(run);
+    } else {
+      try {
+        await run();
+      } catch (e) {
+        // MySQL commits DDL at once: undo a half-finished declaration by hand.
+        await c.execute(`DROP TABLE IF EXISTS ${full}`).catch(() => {});
+        throw e;
+      }
+    }
+    c.invalidate(this.name);
+    await this.#declareParts(state);
+  }
+
+  async #declareParts(state: ClassState): Promise<void> {
+    for (const s of this.#classes) if (s.master === state.cls) await this.#declare(s);
+  }
+
+  #stateOf(cls: TableClass): ClassState | undefined {
+    return this.#classes.find((s) => s.cls === cls);
+  }
+
+  async #ensureEnumType(
+    c: Connection,
+    e: { schema: string; name: string; labels: string[] },
+  ): Promise<void> {
+    const rows = await c.query<{ label: string }>(c.kit.enumLabelsSql!, [e.schema, e.name]);
+    if (rows.length === 0) {
+      await c.execute(c.kit.dialect.createEnumType(e));
+      return;
+    }
+    const existing = rows.map((r) => r.label);
+    if (existing.join("\0") !== e.labels.join("\0")) {
+      throw new DeclarationError(
+        `Enum type ${e.schema}.${e.name} already exists with labels (${
+          existing.map((l) => `'${l}'`).join(", ")
+        }), which differ in order from (${
+          e.labels.map((l) => `'${l}'`).join(", ")
+        }); PostgreSQL shares one enum type per label set in a schema, so declare the labels in the existing order`,
+      );
+    }
+  }
+
+  async #writeLineage(c: Connection, table: string, rows: [string, string][]): Promise<void> {
+    const d = c.kit.dialect;
+    await c.execute(d.createLineageTable(this.name));
+    const lineage = `${d.quote(this.name)}.${d.quote("~lineage")}`;
+    await c.execute(`DELETE FROM ${lineage} WHERE table_name = ${c.placeholder(1)}`, [table]);
+    if (rows.length === 0) return;
+    await c.execute(
+      d.upsertLineage(this.name, rows.length, (n) => c.placeholder(n)),
+      rows.flatMap(([attr, l]) => [table, attr, l]),
+    );
+  }
+
+  async #parentTable(
+    ref: string,
+    state: ClassState,
+    context: Readonly<Record<string, unknown>>,
+    c: Connection,
+  ): Promise<ParentTable> {
+    const target = this.#resolve(ref, state, context);
+    let schemaName: string;
+    let table: string;
+    if (typeof target === "function" && bindingOf(target)) {
+      const b = bindingOf(target)!;
+      await b.declare();
+      schemaName = b.schemaName;
+      table = b.tableName;
+    } else {
+      throw new DeclarationError(
+        `Foreign key reference ${ref} could not be resolved in ${state.cls.name}: ` +
+          `decorate the parent with a schema, or name it in schema(…, { context })`,
+      );
+    }
+    const heading = await c.heading(schemaName, table);
+    return parentFromHeading(heading, c);
+  }
+
+  #resolve(ref: string, state: ClassState, context: Readonly<Record<string, unknown>>): unknown {
+    const [head, ...rest] = ref.split(".");
+    let target: unknown;
+    if (head === "master" && state.master) target = state.master;
+    else if (Object.hasOwn(context, head)) target = context[head];
+    else if (this.#options.context && Object.hasOwn(this.#options.context, head)) {
+      target = this.#options.context[head];
+    } else {
+      target = this.#classes.find((s) => s.cls.name === head && !s.master)?.cls ??
+        (head === state.cls.name ? undefined : undefined);
+    }
+    for (const name of rest) {
+      if (target instanceof Schema) {
+        target = target.#classes.find((s) => s.cls.name === name && !s.master)?.cls;
+      } else if (target !== null && (typeof target === "object" || typeof target === "function")) {
+        target = (target as Record<string, unknown>)[name];
+      } else {
+        target = undefined;
+      }
+    }
+    return target;
+  }
+
+  async #dropTable(table: string, options: DropOptions = {}): Promise<void> {
+    const c = await this.activate();
+    const order = await dropOrder(c, this.name, table);
+    const dependants = order.filter((t) => !(t.schema === this.name && t.table === table));
+    if (dependants.length > 0 && !options.cascade) {
+      throw new DataJointError(
+        `Cannot drop \`${this.name}\`.\`${table}\`: ${
+          dependants.map((t) => `\`${t.schema}\`.\`${t.table}\``).join(", ")
+        } depend on it. Drop them first, or pass { cascade: true } to drop them too`,
+      );
+    }
+    for (const t of order) await dropQuick(c, t.schema, t.table);
+  }
+
+  /**
+   * Drops the whole schema. Refuses when tables of other schemas depend on it, unless `cascade`.
+   *
+   * @example
+   * ```ts
+   * import { schema } from "./schema.ts";
+   * await schema("scratch").drop();
+   * ```
+   */
+  async drop(options: DropOptions = {}): Promise<void> {
+    const c = await this.connection();
+    if (!(await c.schemaExists(this.name))) return;
+    const outside = (await c.kit.catalog.referencingTables(c.driver, this.name))
+      .filter((r) => r.schema !== this.name);
+    if (outside.length > 0) {
+      if (!options.cascade) {
+        throw new DataJointError(
+          `Cannot drop schema \`${this.name}\`: ${
+            [...new Set(outside.map((r) => `\`${r.schema}\`.\`${r.table}\``))].join(", ")
+          } depend on it. Drop those first, or pass { cascade: true }`,
+        );
+      }
+      for (const r of outside) {
+        for (const t of await dropOrder(c, r.schema, r.table)) {
+          await dropQuick(c, t.schema, t.table);
+        }
+      }
+    }
+    await c.execute(c.kit.dialect.dropSchema(this.name));
+    c.invalidate();
+    this.#activated = undefined;
+    for (const s of this.#classes) s.declared = undefined;
+  }
+}
+
+function isTableClass(x: unknown): x is TableClass {
+  return typeof x === "function" &&
+    [Manual, Lookup, Imported, Computed, Part].some((t) => x.prototype instanceof t);
+}
+
+function classNameOf(table: string): string {
+  const master = masterOfTableName(table);
+  if (master !== undefined) {
+    return `${toCamelCase(master)}.${toCamelCase(table.slice(master.length + 2))}`;
+  }
+  return toCamelCase(table);
+}
+
+/** What a child's foreign key copies from the parent's heading. */
+function parentFromHeading(h: Heading, c: Connection): ParentTable {
+  const byName = new Map(h.attributes.map((a) => [a.name, a]));
+  const primaryKey = h.primaryKey.map((name): ParentAttribute => {
+    const a = byName.get(name)!;
+    let sqlType = a.sqlType;
+    if (a.enumType) {
+      // The enum type lives where it was created, which may be a grandparent's schema.
+      sqlType = `${c.kit.dialect.quote(a.enumType.schema)}.${c.kit.dialect.quote(a.enumType.name)}`;
+    } else if (a.storage.kind === "core") {
+      sqlType = c.kit.dialect.coreType(a.storage, h.schema).sql;
+    }
+    return { name, sqlType, userComment: a.comment, uuid: a.uuid, lineage: a.lineage };
+  });
+  return { schema: h.schema, table: h.table, primaryKey };
+}
+
+/** Tables of a catalog (hidden ones excluded) with parents before children, ties by name. */
+function dependencyOrder(
+  catalog: {
+    schema: string;
+    tables: Map<string, { foreignKeys: { refSchema: string; refTable: string }[] }>;
+  },
+): string[] {
+  const names = [...catalog.tables.keys()].filter((t) => !t.startsWith("~")).sort();
+  const done = new Set<string>();
+  const out: string[] = [];
+  const visit = (t: string, path: Set<string>) => {
+    if (done.has(t) || path.has(t)) return;
+    path.add(t);
+    for (const fk of catalog.tables.get(t)?.foreignKeys ?? []) {
+      if (fk.refSchema === catalog.schema) visit(fk.refTable, path);
+    }
+    done.add(t);
+    out.push(t);
+  };
+  for (const t of names) visit(t, new Set());
+  return out;
+}
+
+/** The table and everything that depends on it (any schema), leaves first. */
+async function dropOrder(
+  c: Connection,
+  schema: string,
+  table: string,
+): Promise<{ schema: string; table: string }[]> {
+  const out: { schema: string; table: string }[] = [];
+  const seen = new Set<string>();
+  const refs = new Map<string, { schema: string; table: string; refTable: string }[]>();
+  const visit = async (s: string, t: string) => {
+    const k = `${s}\0${t}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    if (!refs.has(s)) refs.set(s, await c.kit.catalog.referencingTables(c.driver, s));
+    for (const r of refs.get(s)!) {
+      if (r.refTable === t && !(r.schema === s && r.table === t)) await visit(r.schema, r.table);
+    }
+    out.push({ schema: s, table: t });
+  };
+  await visit(schema, table);
+  return out;
+}
+
+/** Drops one table: its `~lineage` rows, the table, then PostgreSQL enum types nothing uses. */
+async function dropQuick(c: Connection, schema: string, table: string): Promise<void> {
+  const d = c.kit.dialect;
+  const catalog = await c.catalog(schema);
+  const info = catalog.tables.get(table);
+  if (info === undefined) return;
+  if (catalog.lineage !== null) {
+    await c.execute(
+      `DELETE FROM ${d.quote(schema)}.${d.quote("~lineage")} WHERE table_name = ${
+        c.placeholder(1)
+      }`,
+      [table],
+    );
+  }
+  await c.execute(`DROP TABLE ${d.quote(schema)}.${d.quote(table)}`);
+  c.invalidate(schema);
+  const enums = new Map(
+    info.columns.filter((col) => col.enumType).map((col) => [
+      `${col.enumType!.schema}.${col.enumType!.name}`,
+      col.enumType!,
+    ]),
+  );
+  for (const e of enums.values()) {
+    // Never CASCADE (reference bug #12): other tables may share the type; then it stays.
+    await c.execute(`DROP TYPE ${d.quote(e.schema)}.${d.quote(e.name)}`).catch(() => {});
+  }
+}
+
+/** A `@schema` decorator that is also the {@link Schema}. */
+export type SchemaDecorator = Schema & (<T extends TableClass>(cls: T, context?: unknown) => T);
+
+/**
+ * A schema handle usable as a class decorator (`@lab class Subject extends dj.Manual {…}`), in
+ * both standard and `experimentalDecorators` mode.
+ *
+ * @example
+ * ```ts
+ * import { schema } from "./schema.ts";
+ * import { Lookup } from "./table.ts";
+ * const lab = schema("lab");
+ * @lab
+ * class Species extends Lookup {
+ *   static override definition = "species : varchar(32)";
+ * }
+ * ```
+ */
+export function schema(name: string, options: SchemaOptions = {}): SchemaDecorator {
+  const s = new Schema(name, options);
+  const decorate = (cls: TableClass) => s.register(cls);
+  return new Proxy(decorate, {
+    get(_t, p) {
+      const v = Reflect.get(s, p, s);
+      return typeof v === "function" ? v.bind(s) : v;
+    },
+    has: (_t, p) => p in s,
+    getPrototypeOf: () => Schema.prototype,
+  }) as unknown as SchemaDecorator;
+}
+
+/** A schema opened without classes: one class per table, made from the database. */
+export interface VirtualSchema {
+  /** The underlying schema. */
+  schema: Schema;
+  /** Table classes by class name (`Subject`, parts as `Session.Trial` and on their master). */
+  tables: Record<string, TableClass>;
+  /** Table names, parents before children. */
+  order: string[];
+}
+
+/**
+ * Opens an existing schema without declaring classes: every table (including ones declared by
+ * DataJoint Python) gets a class of its tier, named by CamelCase of its table name; parts are
+ * static properties of their masters.
+ *
+ * @example
+ * ```ts
+ * import { virtualSchema } from "./schema.ts";
+ * const lab = await virtualSchema("lab");
+ * console.log(lab.order, await lab.tables.Subject.describe());
+ * ```
+ */
+export async function virtualSchema(
+  name: string,
+  options: Omit<SchemaOptions, "create" | "createTables"> = {},
+): Promise<VirtualSchema> {
+  const s = new Schema(name, { ...options, create: false, createTables: false });
+  const c = await s.activate();
+  c.invalidate(name);
+  const order = dependencyOrder(await c.catalog(name));
+  const tables: Record<string, TableClass> = {};
+  const tiers = { Manual, Lookup, Imported, Computed, Part } as const;
+  const masters = new Map<string, TableClass>();
+  for (const t of order) {
+    const tier = tierOfTableName(t);
+    if (tier === undefined || tier === "Part") continue;
+    const cls = namedClass(tiers[tier], toCamelCase(t));
+    masters.set(t, cls);
+    tables[cls.name] = cls;
+  }
+  // Parts become static properties of their masters before the masters are registered, so
+  // registration binds them with the master's table name.
+  for (const t of order) {
+    const masterTable = masterOfTableName(t);
+    const master = masterTable === undefined ? undefined : masters.get(masterTable);
+    if (!master) continue;
+    const partName = toCamelCase(t.slice(masterTable!.length + 2));
+    const cls = namedClass(Part, partName);
+    Object.defineProperty(master, partName, { value: cls, enumerable: true });
+    tables[`${master.name}.${partName}`] = cls;
+  }
+  for (const cls of masters.values()) s.register(cls);
+  return { schema: s, tables, order };
+}
+
+function namedClass(base: typeof Table, name: string): TableClass {
+  // Virtual classes are never declared from a definition: their tables exist already.
+  const cls = class extends (base as unknown as new () => Table) {};
+  Object.defineProperty(cls, "name", { value: name });
+  return cls as unknown as TableClass;
+}
