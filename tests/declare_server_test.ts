@@ -10,10 +10,16 @@
  */
 import type { Connection } from "../lib/connection.ts";
 import { DataJointError } from "../lib/errors.ts";
-import { schema as makeSchema, type SchemaDecorator } from "../lib/schema.ts";
+import { schema as makeSchema, type SchemaDecorator, virtualSchema } from "../lib/schema.ts";
 import { Computed, Imported, Lookup, Manual, type TableClass } from "../lib/table.ts";
 import { onEveryBackend } from "./_connections.ts";
-import { GOLDEN_DDL, GOLDEN_SCHEMA, type GoldenTable, readGoldenTables } from "./_golden_sql.ts";
+import {
+  GOLDEN_DDL,
+  GOLDEN_SCHEMA,
+  type GoldenTable,
+  loadGoldenSql,
+  readGoldenTables,
+} from "./_golden_sql.ts";
 import { scratchName } from "./_servers.ts";
 
 interface GoldenDefinition extends GoldenTable {
@@ -244,6 +250,70 @@ if (!ignore) {
         }
       } finally {
         await schema.drop({ cascade: true });
+      }
+    },
+  );
+
+  await onEveryBackend(
+    "tables declared by DataJoint Python open virtually; describe() re-declares them identically",
+    async (c, backend) => {
+      const tables = await readGoldenTables() as GoldenDefinition[];
+      const pyName = scratchName("djpy");
+      const tsName = scratchName("djre");
+      const again = makeSchema(tsName, { connection: c });
+      try {
+        await loadGoldenSql(c.driver, pyName);
+        const vs = await virtualSchema(pyName, { connection: c });
+        assertEq(
+          Object.keys(vs.tables).sort(),
+          ["Analysis", "BareAt", "Recording", "Session", "Species", "Subject", "Tag"],
+          "virtual classes",
+        );
+        // Every attribute's type: the declared type, or for inherited columns the parent's.
+        const declared = new Map<string, string>();
+        for (const t of tables) {
+          for (const line of (t.definition ?? "").split("\n")) {
+            const m = /^([a-z][a-z0-9_]*)\s*(=[^:]*)?:\s*([^#]*?)\s*(#.*)?$/.exec(line.trim());
+            if (m) declared.set(`${t.table}.${m[1]}`, m[3]);
+          }
+        }
+        const typeOf = (table: string, attr: string): string => {
+          const own = declared.get(`${table}.${attr}`);
+          if (own !== undefined) return own;
+          const t = tables.find((x) => x.table === table)!;
+          const fk = t.foreign_keys.find((f) => f.columns.includes(attr))!;
+          const parent = fk.references.split(".").at(-1)!.replaceAll("`", "");
+          return typeOf(parent, fk.referenced_columns[fk.columns.indexOf(attr)]);
+        };
+        for (const t of tables) {
+          if (t.definition === null) continue;
+          const cls = vs.tables[t.class_name!] as unknown as typeof Manual;
+          const h = await cls.heading();
+          assertEq(
+            h.attributes.map((a) => `${a.name}:${a.type}`),
+            t.columns.map((col) => `${col.name}:${typeOf(t.table, col.name)}`),
+            `heading types of Python's ${t.table}`,
+          );
+          assertEq(h.primaryKey, t.primary_key, `primary key of ${t.table}`);
+        }
+        // describe() → declare in another schema → the same server state as Python's.
+        for (const name of vs.order) {
+          const t = tables.find((x) => x.table === name)!;
+          const text = await (vs.tables[t.class_name!] as unknown as typeof Manual).describe();
+          const base = TIERS[t.tier as keyof typeof TIERS] as unknown as new () => object;
+          const cls = class extends base {
+            static definition = text;
+          };
+          Object.defineProperty(cls, "name", { value: t.class_name });
+          again(cls as unknown as TableClass);
+        }
+        await again.declare();
+        if (backend === "mysql") await checkMysql(c, tsName, tables);
+        else await checkPostgres(c, tsName, tables);
+        await checkLineage(c, tsName, tables);
+      } finally {
+        await again.drop({ cascade: true });
+        await makeSchema(pyName, { connection: c }).drop({ cascade: true });
       }
     },
     { last: true },
