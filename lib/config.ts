@@ -15,6 +15,21 @@
  *
  * `DJ_IGNORE_CONFIG_FILE=true` (or `ignoreFile: true`) skips the file and the secrets.
  *
+ * Environment variables: `DJ_HOST` (may be `host:port` or `[v6]:port`), `DJ_USER`, `DJ_PASS`,
+ * `DJ_BACKEND` (`mysql`, `postgresql`, alias `postgres`, `pglite`), `DJ_PORT`, `DJ_DATABASE_NAME`,
+ * `DJ_CREATE_TABLES`, `DJ_USE_TLS`, `DJ_LOG_LEVEL`, `DJ_SAFEMODE`, `DJ_DOWNLOAD_PATH`,
+ * `DJ_STORES` (a JSON object that replaces `stores` from the file and secrets; overrides still
+ * merge into it), `DJ_JOBS_<FIELD>` (e.g. `DJ_JOBS_KEEP_COMPLETED`), `DJ_IGNORE_CONFIG_FILE`, and
+ * this library's own `DJ_PGLITE_PATH`. An empty variable counts as unset, except `DJ_PASS` (an
+ * empty password). Booleans accept `true/false`, `1/0`, `yes/no`, `on/off`, as pydantic does; the
+ * file accepts the same text forms besides JSON booleans and numbers.
+ *
+ * File keys are DataJoint Python's snake_case names, nested (`{"database": {"use_tls": true}}`)
+ * or dotted (`"database.use_tls"`); camelCase spellings are accepted too. `stores` keeps Python's
+ * spelling inside (store specs belong to the stores module). A `null` text value (as Python writes
+ * `"user": null`) means "not set". A relative `database.path` in the file is relative to the file's
+ * folder; from the environment or overrides, relative to the working directory.
+ *
  * Where this differs from the reference on purpose:
  *
  * - With neither a backend nor a host configured anywhere, the backend is the embedded `"pglite"`
@@ -145,7 +160,7 @@ export interface Config {
 /** A recursive `Partial`, for {@link LoadConfigOptions.overrides}. */
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends readonly unknown[] ? T[K]
-    : T[K] extends Record<string, unknown> ? DeepPartial<T[K]>
+    : T[K] extends object ? DeepPartial<T[K]>
     : T[K];
 };
 

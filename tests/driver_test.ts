@@ -10,8 +10,8 @@ import nodeAssert from "node:assert/strict";
 import type { Driver } from "../lib/adapters/driver.ts";
 import { openMysql } from "../lib/adapters/mysql_driver.ts";
 import { openPostgres } from "../lib/adapters/postgres_driver.ts";
-import { openPglite } from "../lib/adapters/pglite_driver.ts";
-import { placeholder, placeholders } from "../lib/adapters/open.ts";
+import { openDriver, placeholder, placeholders } from "../lib/adapters/open.ts";
+import { loadConfig } from "../lib/config.ts";
 import {
   DuplicateError,
   IntegrityError,
@@ -428,13 +428,29 @@ await serverTest("mysql", "driver contract: MySQL/MariaDB", async (t) => {
   await closing(t, db);
 });
 
-await serverTest("mysql", "driver: MySQL connection errors", async () => {
-  const s = mysqlSettings();
-  await assertRejects(
-    () => openMysql({ ...s, port: 1, useTls: false, connectTimeout: 2 }),
-    LostConnectionError,
-  );
-});
+await serverTest(
+  "mysql",
+  "driver: MySQL through openDriver (TLS preferred) and connection errors",
+  async () => {
+    const s = mysqlSettings();
+    const config = loadConfig({
+      ignoreFile: true,
+      env: { DJ_HOST: `${s.host}:${s.port}`, DJ_USER: s.user, DJ_PASS: s.password },
+    });
+    assertEquals(config.database.useTls, null);
+    const db = await openDriver(config.database);
+    try {
+      assertEquals(db.backend, "mysql");
+      assertEquals(await db.query("SELECT 1 AS one"), [{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+    await assertRejects(
+      () => openMysql({ ...s, port: 1, useTls: false, connectTimeout: 2 }),
+      LostConnectionError,
+    );
+  },
+);
 
 await serverTest("postgres", "driver contract: PostgreSQL", async (t) => {
   const s = pgSettings();
@@ -461,16 +477,41 @@ await serverTest("postgres", "driver contract: PostgreSQL", async (t) => {
   await closing(t, db);
 });
 
-await serverTest("postgres", "driver: PostgreSQL connection errors", async () => {
-  const s = pgSettings();
-  await assertRejects(
-    () => openPostgres({ ...s, port: 1, useTls: false, connectTimeout: 2 }),
-    LostConnectionError,
-  );
-});
+await serverTest(
+  "postgres",
+  "driver: PostgreSQL through openDriver (TLS preferred) and connection errors",
+  async () => {
+    const s = pgSettings();
+    const config = loadConfig({
+      ignoreFile: true,
+      env: {
+        DJ_BACKEND: "postgres",
+        DJ_HOST: s.host,
+        DJ_PORT: String(s.port),
+        DJ_USER: s.user,
+        DJ_PASS: s.password,
+        DJ_DATABASE_NAME: s.database,
+      },
+    });
+    const db = await openDriver(config.database);
+    try {
+      assertEquals(db.backend, "postgresql");
+      assertEquals(await db.query("SELECT current_database() AS d"), [{ d: s.database }]);
+    } finally {
+      await db.close();
+    }
+    await assertRejects(
+      () => openPostgres({ ...s, port: 1, useTls: false, connectTimeout: 2 }),
+      LostConnectionError,
+    );
+  },
+);
 
 Deno.test("driver contract: PGlite (in memory)", async (t) => {
-  const db = await openPglite({ path: "memory://" });
+  // Opened through openDriver and the configuration, so the dispatch is covered too.
+  const config = loadConfig({ env: { DJ_PGLITE_PATH: "memory://" }, ignoreFile: true });
+  assertEquals(config.database.backend, "pglite");
+  const db = await openDriver(config.database);
   const ns = scratchName("dj_drv_pgl_");
   try {
     assertEquals(db.backend, "pglite");
@@ -484,7 +525,7 @@ Deno.test("driver contract: PGlite (in memory)", async (t) => {
 
 await serverTest(
   "mysql",
-  "driver: a connection the server kills is a LostConnectionError",
+  "driver: MySQL connection killed by the server → LostConnectionError",
   async () => {
     const s = mysqlSettings();
     const [victim, killer] = [
