@@ -174,21 +174,38 @@ export class Schema {
         `Part table ${cls.name} cannot be decorated on its own: hold it as a static property of its master class`,
       );
     }
-    this.#bindClass(cls, tableName(tier, cls.name));
+    const state = this.#bindClass(cls, tableName(tier, cls.name));
+    // A standard class decorator runs before the static fields exist: look for parts once they
+    // do. Declaration looks again, so parts attached later are found too.
+    const ctx = _context as { kind?: string; addInitializer?: (f: () => void) => void } | undefined;
+    if (ctx?.kind === "class" && typeof ctx.addInitializer === "function") {
+      ctx.addInitializer(() => this.#discoverParts(state));
+    } else {
+      this.#discoverParts(state);
+    }
     return cls;
   }
 
-  #bindClass(cls: TableClass, table: string, master?: TableClass): void {
+  #bindClass(cls: TableClass, table: string, master?: TableClass): ClassState {
     if (bindingOf(cls) !== undefined) {
       throw new DataJointError(`Table class ${cls.name} is already bound to a schema`);
     }
     const state: ClassState = { cls, table, master };
     this.#classes.push(state);
     bind(cls, this.#binding(state));
-    for (const [key, value] of Object.entries(Object.getOwnPropertyDescriptors(cls))) {
+    return state;
+  }
+
+  /** Binds the Part classes held as static properties of a master. */
+  #discoverParts(state: ClassState): void {
+    if (state.master) return;
+    for (const [key, value] of Object.entries(Object.getOwnPropertyDescriptors(state.cls))) {
       const part = value.value;
-      if (typeof part === "function" && isTableClass(part) && part.prototype instanceof Part) {
-        this.#bindClass(part, tableName("Part", part.name || key, table), cls);
+      if (
+        typeof part === "function" && part.prototype instanceof Part &&
+        bindingOf(part) === undefined
+      ) {
+        this.#bindClass(part, tableName("Part", part.name || key, state.table), state.cls);
       }
     }
   }
@@ -245,6 +262,7 @@ export class Schema {
    * ```
    */
   async declare(): Promise<void> {
+    for (const s of [...this.#classes]) this.#discoverParts(s);
     for (const s of [...this.#classes]) await this.#declare(s);
   }
 
@@ -330,7 +348,8 @@ export class Schema {
   }
 
   async #declareParts(state: ClassState): Promise<void> {
-    for (const s of this.#classes) if (s.master === state.cls) await this.#declare(s);
+    this.#discoverParts(state);
+    for (const s of [...this.#classes]) if (s.master === state.cls) await this.#declare(s);
   }
 
   #stateOf(cls: TableClass): ClassState | undefined {

@@ -13,6 +13,7 @@ import { DataJointError } from "../lib/errors.ts";
 import { schema as makeSchema, type SchemaDecorator, virtualSchema } from "../lib/schema.ts";
 import { Computed, Imported, Lookup, Manual, type TableClass } from "../lib/table.ts";
 import { onEveryBackend } from "./_connections.ts";
+import { decoratedTables, definedTables } from "./_golden_classes.ts";
 import {
   GOLDEN_DDL,
   GOLDEN_SCHEMA,
@@ -168,91 +169,99 @@ async function checkLineage(c: Connection, schema: string, tables: GoldenDefinit
 const ignore = GOLDEN_DDL.tables.ignore;
 
 if (!ignore) {
-  await onEveryBackend(
-    "golden tables declared from definitions equal DataJoint Python's",
-    async (c, backend) => {
-      const tables = await readGoldenTables() as GoldenDefinition[];
-      const name = scratchName("djdecl");
-      const schema = makeSchema(name, { connection: c });
-      try {
-        const classes = definitionClasses(tables, schema);
-        await schema.declare();
-        if (backend === "mysql") await checkMysql(c, name, tables);
-        else await checkPostgres(c, name, tables);
-        await checkLineage(c, name, tables);
-        const listed = await schema.listTables();
-        assertEq(
-          [...listed].sort(),
-          tables.filter((t) => t.definition).map((t) => t.table).sort(),
-          "tables",
-        );
-        for (const t of tables) {
-          for (const fk of t.foreign_keys ?? []) {
-            const parent = fk.references.split(".").at(-1)!.replaceAll("`", "");
-            if (listed.indexOf(parent) > listed.indexOf(t.table)) {
-              throw new Error(`listTables: ${parent} comes after its child ${t.table}: ${listed}`);
+  for (const how of ["definition strings", "decorators", "defineTable"] as const) {
+    await onEveryBackend(
+      `golden tables declared through ${how} equal DataJoint Python's`,
+      async (c, backend) => {
+        const tables = await readGoldenTables() as GoldenDefinition[];
+        const name = scratchName("djdecl");
+        const schema = makeSchema(name, { connection: c });
+        try {
+          const classes = how === "definition strings"
+            ? definitionClasses(tables, schema)
+            : Object.values(how === "decorators" ? decoratedTables() : definedTables()).map((k) =>
+              schema(k)
+            );
+          await schema.declare();
+          if (backend === "mysql") await checkMysql(c, name, tables);
+          else await checkPostgres(c, name, tables);
+          await checkLineage(c, name, tables);
+          const listed = await schema.listTables();
+          assertEq(
+            [...listed].sort(),
+            tables.filter((t) => t.definition).map((t) => t.table).sort(),
+            "tables",
+          );
+          for (const t of tables) {
+            for (const fk of t.foreign_keys ?? []) {
+              const parent = fk.references.split(".").at(-1)!.replaceAll("`", "");
+              if (listed.indexOf(parent) > listed.indexOf(t.table)) {
+                throw new Error(
+                  `listTables: ${parent} comes after its child ${t.table}: ${listed}`,
+                );
+              }
             }
           }
-        }
 
-        // Headings: types from markers, inherited columns typed by their parents.
-        const byName = new Map(classes.map((k) => [k.name, k as unknown as typeof Manual]));
-        const analysis = await byName.get("Analysis")!.heading();
-        assertEq(
-          analysis.attributes.map((a) => [a.name, a.type, a.inKey, a.json, a.blob]),
-          [
-            ["subject_id", "int32", true, false, false],
-            ["session_idx", "int32", true, false, false],
-            ["mean_value", "float64", false, false, false],
-            ["n_keys", "int32", false, false, false],
-            ["summary", "<blob>", false, false, true],
-            ["stored_summary", "<blob@main>", false, true, false],
-          ],
-          "Analysis heading",
-        );
-        const tag = await byName.get("Tag")!.heading();
-        assertEq(tag.attributes.map((a) => [a.name, a.uuid, a.comment]), [
-          ["tag_id", true, "uuid primary key"],
-          ["subject_id", false, "subject number"],
-          ["session_idx", false, "session within subject"],
-          ["other_uuid", true, "nullable uuid"],
-        ], "Tag heading");
+          // Headings: types from markers, inherited columns typed by their parents.
+          const byName = new Map(classes.map((k) => [k.name, k as unknown as typeof Manual]));
+          const analysis = await byName.get("Analysis")!.heading();
+          assertEq(
+            analysis.attributes.map((a) => [a.name, a.type, a.inKey, a.json, a.blob]),
+            [
+              ["subject_id", "int32", true, false, false],
+              ["session_idx", "int32", true, false, false],
+              ["mean_value", "float64", false, false, false],
+              ["n_keys", "int32", false, false, false],
+              ["summary", "<blob>", false, false, true],
+              ["stored_summary", "<blob@main>", false, true, false],
+            ],
+            "Analysis heading",
+          );
+          const tag = await byName.get("Tag")!.heading();
+          assertEq(tag.attributes.map((a) => [a.name, a.uuid, a.comment]), [
+            ["tag_id", true, "uuid primary key"],
+            ["subject_id", false, "subject number"],
+            ["session_idx", false, "session within subject"],
+            ["other_uuid", true, "nullable uuid"],
+          ], "Tag heading");
 
-        // Dropping a parent with children is refused; cascade drops them leaves first.
-        let refused = false;
-        try {
-          await byName.get("Session")!.drop();
-        } catch (e) {
-          refused = e instanceof DataJointError && /depend on it/.test(e.message);
-        }
-        if (!refused) throw new Error("drop of a parent with dependants was not refused");
-        await byName.get("Session")!.drop({ cascade: true });
-        assertEq(
-          await schema.listTables(),
-          ["#species", "bare_at", "subject"],
-          "after cascade drop",
-        );
-        if (backend !== "mysql") {
-          // The enum type of subject.sex survives: subject still uses it.
-          const [{ n }] = await c.query<{ n: number | bigint }>(
-            `SELECT count(*) AS n FROM pg_type t JOIN pg_namespace s ON s.oid = t.typnamespace
-           WHERE s.nspname = $1 AND t.typname = 'enum_e54fc739'`,
-            [name],
+          // Dropping a parent with children is refused; cascade drops them leaves first.
+          let refused = false;
+          try {
+            await byName.get("Session")!.drop();
+          } catch (e) {
+            refused = e instanceof DataJointError && /depend on it/.test(e.message);
+          }
+          if (!refused) throw new Error("drop of a parent with dependants was not refused");
+          await byName.get("Session")!.drop({ cascade: true });
+          assertEq(
+            await schema.listTables(),
+            ["#species", "bare_at", "subject"],
+            "after cascade drop",
           );
-          assertEq(Number(n), 1, "enum type kept while in use");
-          await byName.get("Subject")!.drop();
-          const [{ m }] = await c.query<{ m: number | bigint }>(
-            `SELECT count(*) AS m FROM pg_type t JOIN pg_namespace s ON s.oid = t.typnamespace
+          if (backend !== "mysql") {
+            // The enum type of subject.sex survives: subject still uses it.
+            const [{ n }] = await c.query<{ n: number | bigint }>(
+              `SELECT count(*) AS n FROM pg_type t JOIN pg_namespace s ON s.oid = t.typnamespace
            WHERE s.nspname = $1 AND t.typname = 'enum_e54fc739'`,
-            [name],
-          );
-          assertEq(Number(m), 0, "enum type dropped with its last table");
+              [name],
+            );
+            assertEq(Number(n), 1, "enum type kept while in use");
+            await byName.get("Subject")!.drop();
+            const [{ m }] = await c.query<{ m: number | bigint }>(
+              `SELECT count(*) AS m FROM pg_type t JOIN pg_namespace s ON s.oid = t.typnamespace
+           WHERE s.nspname = $1 AND t.typname = 'enum_e54fc739'`,
+              [name],
+            );
+            assertEq(Number(m), 0, "enum type dropped with its last table");
+          }
+        } finally {
+          await schema.drop({ cascade: true });
         }
-      } finally {
-        await schema.drop({ cascade: true });
-      }
-    },
-  );
+      },
+    );
+  }
 
   await onEveryBackend(
     "tables declared by DataJoint Python open virtually; describe() re-declares them identically",
