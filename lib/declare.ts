@@ -281,9 +281,12 @@ export function compileTable(
     const own = def.lines.filter((l): l is AttributeLine => l.kind === "attribute" && l.inKey);
     if (own.length > 0 && !options.allowNewPkFieldsInComputedTables) {
       throw new DeclarationError(
-        `Auto-populated table \`${schema}\`.\`${table}\` has non-FK primary key attribute(s): ${
+        `Auto-populated table ${dialect.quote(schema)}.${
+          dialect.quote(table)
+        } has non-FK primary key attribute(s): ${
           own.map((l) => l.name).join(", ")
-        }. Computed and Imported tables must derive all primary key attributes from foreign key references. ` +
+        }. Computed and Imported tables must derive all primary key attributes from foreign key references ` +
+          `(${own.map((l) => `line ${l.lineNumber} "${l.line}"`).join(", ")}). ` +
           "Move them below --- or into a part table, or set jobs.allowNewPkFieldsInComputedTables.",
       );
     }
@@ -343,7 +346,21 @@ function compileAttribute(
   if (type.storage.kind === "core") {
     const t = dialect.coreType(type.storage, options.schema);
     sqlType = t.sql;
-    if (t.enumType) enumTypes.set(t.enumType.name, t.enumType);
+    if (t.enumType) {
+      // One PostgreSQL type per label set: a second enum with the same type name must have the
+      // same labels in the same order (reference bug #14: report, do not silently reuse).
+      const known = enumTypes.get(t.enumType.name);
+      if (known && known.labels.join("\0") !== t.enumType.labels.join("\0")) {
+        throw fail(
+          line,
+          `enum type ${t.enumType.name} is already used in this table with the labels (${
+            known.labels.map((l) => `'${l}'`).join(", ")
+          })`,
+          "PostgreSQL shares one enum type per label set; list the labels in the same order",
+        );
+      }
+      if (!known) enumTypes.set(t.enumType.name, t.enumType);
+    }
   } else {
     sqlType = type.storage.text;
     warnings.push(

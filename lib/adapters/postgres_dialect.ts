@@ -77,9 +77,14 @@ function columnLine(c: ColumnPlan): string {
   return s;
 }
 
-/** The comment text as DataJoint Python stores it on PostgreSQL: `"` written as `\"`. */
+/**
+ * The comment text as DataJoint Python stores it on PostgreSQL: `"` in the user comment written as
+ * `\"`; the `:type:` marker in front of it is kept as written (Python escapes the user comment
+ * before it prepends the marker).
+ */
 function commentText(comment: string): string {
-  return literal(comment.replaceAll('"', '\\"'));
+  const marker = /^:[^:]*:/.exec(comment)?.[0] ?? "";
+  return literal(marker + comment.slice(marker.length).replaceAll('"', '\\"'));
 }
 
 const cols = (names: string[]) => names.map(quote).join(", ");
@@ -93,8 +98,9 @@ function indexNamer(table: string): (columns: string[]) => string {
   const used = new Set<string>();
   return (columns) => {
     let name = `idx_${table}_${columns.join("_").slice(0, 30)}`;
-    if (used.has(name) || name.length > MAX_IDENTIFIER) {
-      const hash = md5hex(`${table}\0${columns.join("\0")}`).slice(0, 8);
+    // The same columns may be indexed more than once: salt the hash until the name is free.
+    for (let salt = 0; used.has(name) || name.length > MAX_IDENTIFIER; salt++) {
+      const hash = md5hex(`${table}\0${columns.join("\0")}\0${salt || ""}`).slice(0, 8);
       name = `idx_${table.slice(0, MAX_IDENTIFIER - 13)}_${hash}`;
     }
     used.add(name);
@@ -124,7 +130,8 @@ export const postgresDialect: Dialect = {
       case "varchar":
         return { sql: `${core.name}(${core.length})` };
       case "decimal":
-        return { sql: `numeric(${core.precision},${core.scale})` };
+        // Like Python (`"numeric" + text[7:]`): the spacing as written, `numeric(10, 3)`.
+        return { sql: "numeric" + core.text.slice("decimal".length) };
       case "enum": {
         const enumType = { schema, name: enumTypeName(core.labels!), labels: core.labels! };
         return { sql: `${quote(schema)}.${quote(enumType.name)}`, enumType };
