@@ -31,6 +31,8 @@ export interface TableBinding {
   readonly master?: abstract new (...args: never[]) => unknown;
   /** Declares the table (and its parents and parts) if it is not declared yet. */
   declare(): Promise<void>;
+  /** Declares the table and its parents, not its parts (what a foreign key needs). */
+  declareTable(): Promise<void>;
   /** The connection of the schema. */
   connection(): Promise<Connection>;
   /** The heading, read from the database. */

@@ -215,7 +215,8 @@ export class Schema {
       schemaName: this.name,
       tableName: state.table,
       master: state.master,
-      declare: () => this.#declare(state),
+      declare: () => this.#declareWithParts(state),
+      declareTable: () => this.#declare(state),
       connection: () => this.connection(),
       heading: async () => {
         await this.#declare(state);
@@ -263,7 +264,7 @@ export class Schema {
    */
   async declare(): Promise<void> {
     for (const s of [...this.#classes]) this.#discoverParts(s);
-    for (const s of [...this.#classes]) await this.#declare(s);
+    for (const s of [...this.#classes]) await this.#declareWithParts(s);
   }
 
   /** The tables of the schema, hidden ones excluded, parents before children. */
@@ -285,10 +286,7 @@ export class Schema {
     if (state.master) await this.#declare(this.#stateOf(state.master)!);
     const c = await this.activate();
     const catalog = await c.catalog(this.name);
-    if (catalog.tables.has(state.table)) {
-      await this.#declareParts(state);
-      return;
-    }
+    if (catalog.tables.has(state.table)) return;
     if (this.#options.createTables === false || c.config.database.createTables === false) {
       throw new DataJointError(
         `Table \`${this.name}\`.\`${state.table}\` does not exist and creating tables is off (createTables)`,
@@ -344,10 +342,11 @@ export class Schema {
       }
     }
     c.invalidate(this.name);
-    await this.#declareParts(state);
   }
 
-  async #declareParts(state: ClassState): Promise<void> {
+  /** Declares a table, then its parts (a part's own declaration waits only for the master). */
+  async #declareWithParts(state: ClassState): Promise<void> {
+    await this.#declare(state);
     this.#discoverParts(state);
     for (const s of [...this.#classes]) if (s.master === state.cls) await this.#declare(s);
   }
@@ -400,7 +399,7 @@ export class Schema {
     let table: string;
     if (typeof target === "function" && bindingOf(target)) {
       const b = bindingOf(target)!;
-      await b.declare();
+      await b.declareTable();
       schemaName = b.schemaName;
       table = b.tableName;
     } else {
@@ -426,7 +425,8 @@ export class Schema {
     }
     for (const name of rest) {
       if (target instanceof Schema) {
-        target = target.#classes.find((s) => s.cls.name === name && !s.master)?.cls;
+        // Through the public getter: `target` may be the decorator proxy of a schema.
+        target = target.classes.find((k) => k.name === name && !bindingOf(k)?.master);
       } else if (target !== null && (typeof target === "object" || typeof target === "function")) {
         target = (target as Record<string, unknown>)[name];
       } else {
