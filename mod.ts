@@ -20,7 +20,72 @@
  * @module
  */
 
-export { BlobDecodeError, BlobEncodeError, DataJointError } from "./lib/errors.ts";
+export {
+  AccessError,
+  BlobDecodeError,
+  BlobEncodeError,
+  ConfigError,
+  DataJointError,
+  DeclarationError,
+  DuplicateError,
+  IntegrityError,
+  LostConnectionError,
+  MissingAttributeError,
+  MissingTableError,
+  QueryError,
+  QuerySyntaxError,
+  UnknownAttributeError,
+} from "./lib/errors.ts";
+export {
+  closeConnection,
+  conn,
+  Schema,
+  schema,
+  type SchemaDecorator,
+  type SchemaOptions,
+  type VirtualSchema,
+  virtualSchema,
+} from "./lib/schema.ts";
+export { Connection } from "./lib/connection.ts";
+export {
+  type Config,
+  type DatabaseConfig,
+  type DeepPartial,
+  loadConfig,
+  type LoadConfigOptions,
+} from "./lib/config.ts";
+export {
+  Computed,
+  Imported,
+  Lookup,
+  Manual,
+  Part,
+  Table,
+  type TableClass,
+  type Tier,
+} from "./lib/table.ts";
+export {
+  attr,
+  comment,
+  defineTable,
+  index,
+  key,
+  ref,
+  sql,
+  type TableSpec,
+  uniqueIndex,
+} from "./lib/decorators.ts";
+export type { Attribute, Heading } from "./lib/heading.ts";
+export type { DropOptions } from "./lib/binding.ts";
+export {
+  type Codec,
+  codec,
+  CODEC_BRAND,
+  type CodecSpec,
+  getCodec,
+  listCodecs,
+  unregisterCodec,
+} from "./codecs/registry.ts";
 export { pack, type PackOptions, unpack, type UnpackOptions } from "./codecs/blob/mod.ts";
 export { NDArray } from "./codecs/blob/ndarray.ts";
 export {
@@ -51,3 +116,51 @@ export {
   type TaggedValue,
   toTagged,
 } from "./codecs/blob/tagged_json.ts";
+export type {
+  AttributeItem,
+  AttributeOptions,
+  AttributeShorthand,
+  DefaultValue,
+  IndexItem,
+  Item,
+  ItemsSpec,
+  RefItem,
+  RefOptions,
+  SqlExpression,
+  TableClassDecorator,
+  TableFieldDecorator,
+  TableMetadata,
+} from "./lib/decorators.ts";
+export type { HeadingForeignKey } from "./lib/heading.ts";
+export type { ConfigSource, DisplayConfig, JobsConfig, LogLevel } from "./lib/config.ts";
+export type { Backend, Driver, ExecResult, Row } from "./lib/adapters/driver.ts";
+export type { BackendKit } from "./lib/adapters/backend.ts";
+export type {
+  Catalog,
+  ColumnInfo,
+  EnumTypeInfo,
+  ForeignKeyInfo,
+  IndexInfo,
+  ReferencingTable,
+  SchemaCatalog,
+  TableInfo,
+} from "./lib/adapters/catalog.ts";
+export type {
+  ColumnPlan,
+  CreateStatements,
+  Dialect,
+  EnumType,
+  ForeignKeyPlan,
+  IndexPlan,
+  TablePlan,
+} from "./lib/adapters/dialect.ts";
+export type {
+  CodecRef,
+  CoreType,
+  CoreTypeName,
+  DeclaredType,
+  NativeCategory,
+  NativeType,
+  ResolvedType,
+} from "./lib/types.ts";
+export type { DecodeContext, EncodeContext } from "./codecs/registry.ts";

@@ -69,7 +69,9 @@ export interface CodecSpec<V = unknown, S = unknown> {
   validate?(value: unknown): void;
 }
 
-const BRAND: unique symbol = Symbol.for("datajoint.codec.v1") as never;
+/** The brand every registered codec carries (shared across module copies via `Symbol.for`). */
+export const CODEC_BRAND: unique symbol = Symbol.for("datajoint.codec.v1") as never;
+const BRAND: typeof CODEC_BRAND = CODEC_BRAND;
 
 /**
  * A registered codec: the spec plus a brand that identifies codecs across module copies.
@@ -81,7 +83,7 @@ const BRAND: unique symbol = Symbol.for("datajoint.codec.v1") as never;
  * ```
  */
 export type Codec<V = unknown, S = unknown> = Readonly<CodecSpec<V, S>> & {
-  readonly [BRAND]: true;
+  readonly [CODEC_BRAND]: true;
 };
 
 const REGISTRY_KEY = Symbol.for("datajoint.codecs.v1");

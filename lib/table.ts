@@ -102,6 +102,7 @@ export abstract class Table {
  * ```
  */
 export abstract class Manual extends Table {
+  /** This tier. */
   static override readonly tier: Tier = "Manual";
 }
 
@@ -118,6 +119,7 @@ export abstract class Manual extends Table {
  * ```
  */
 export abstract class Lookup extends Table {
+  /** This tier. */
   static override readonly tier: Tier = "Lookup";
 }
 
@@ -133,6 +135,7 @@ export abstract class Lookup extends Table {
  * ```
  */
 export abstract class Imported extends Table {
+  /** This tier. */
   static override readonly tier: Tier = "Imported";
 }
 
@@ -148,6 +151,7 @@ export abstract class Imported extends Table {
  * ```
  */
 export abstract class Computed extends Table {
+  /** This tier. */
   static override readonly tier: Tier = "Computed";
 }
 
@@ -167,6 +171,7 @@ export abstract class Computed extends Table {
  * ```
  */
 export abstract class Part extends Table {
+  /** This tier. */
   static override readonly tier: Tier = "Part";
 }
 
