@@ -556,6 +556,14 @@ await serverTest(
     try {
       const [{ pid }] = await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
       await killer.query("SELECT pg_terminate_backend($1)", [pid]);
+      // postgres.js throws an uncaught TypeError when a statement is written in the instant
+      // between the server's close and the client seeing it; wait until the client can see it.
+      for (let i = 0; i < 100; i++) {
+        const rows = await killer.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]);
+        if (rows.length === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 100));
       await assertRejects(() => victim.query("SELECT 1"), LostConnectionError);
       await assertRejects(() => victim.query("SELECT 1"), LostConnectionError);
     } finally {

@@ -145,6 +145,7 @@ class PostgresDriver implements Driver {
   #sql: postgres.Sql;
   #conn: Reserved;
   #closed = false;
+  #lost = false;
   #closing: Promise<void> | undefined;
 
   constructor(sql: postgres.Sql, conn: Reserved) {
@@ -156,11 +157,26 @@ class PostgresDriver implements Driver {
     return `$${n}`;
   }
 
+  /**
+   * The server closed the socket (postgres.js `onclose`). A statement written to a reserved
+   * connection after that makes postgres.js throw an uncaught TypeError, so stop before it.
+   */
+  markLost(): void {
+    this.#lost = true;
+  }
+
   async #run(sql: string, params: readonly unknown[] = []): Promise<postgres.RowList<Row[]>> {
     if (this.#closed) {
       throw new LostConnectionError(
         "The PostgreSQL connection is closed. Open a new connection.",
         { code: "CLOSED" },
+      );
+    }
+    if (this.#lost) {
+      this.#closed = true;
+      throw new LostConnectionError(
+        "The PostgreSQL server closed the connection. Open a new connection.",
+        { code: "LOST" },
       );
     }
     checkParams(params);
@@ -186,7 +202,7 @@ class PostgresDriver implements Driver {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     // A connection already lost would make end() wait its whole timeout: destroy it at once.
-    const lost = this.#closed;
+    const lost = this.#closed || this.#lost;
     this.#closed = true;
     this.#closing = (async () => {
       try {
@@ -214,6 +230,7 @@ class PostgresDriver implements Driver {
  * ```
  */
 export async function openPostgres(options: PostgresOptions): Promise<Driver> {
+  let driver: PostgresDriver | undefined;
   const sql = postgres({
     host: options.host,
     port: options.port ?? 5432,
@@ -227,12 +244,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     connect_timeout: options.connectTimeout ?? 10,
     prepare: false,
     onnotice: () => {},
+    onclose: () => driver?.markLost(),
     connection: { DateStyle: "ISO", application_name: "datajoint-deno" },
     types: customTypes(),
   });
   try {
     const conn = await sql.reserve();
-    return new PostgresDriver(sql, conn);
+    driver = new PostgresDriver(sql, conn);
+    return driver;
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
     const err = translate(e, "");
