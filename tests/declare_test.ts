@@ -21,6 +21,7 @@ import {
   type ParentTable,
 } from "../lib/declare.ts";
 import { DeclarationError } from "../lib/errors.ts";
+import { declarationError } from "./_declaration_error.ts";
 import type { Tier } from "../lib/table.ts";
 
 const MY = mysqlDialect;
@@ -142,22 +143,6 @@ function columnLines(create: string): string[] {
   return lines.slice(1, end).map((l) => l.replace(/,$/, ""));
 }
 
-function declarationError(fn: () => unknown, ...parts: string[]): string {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof DeclarationError, `expected a DeclarationError, got ${caught}`);
-  for (const p of parts) {
-    assert.ok(
-      caught.message.includes(p),
-      `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(p)}`,
-    );
-  }
-  return caught.message;
-}
 
 function allStatements(t: CompiledTable, d: Dialect): string[] {
   return [

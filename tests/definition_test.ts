@@ -12,7 +12,7 @@ import {
   type IndexLine,
   parseDefinition,
 } from "../lib/definition.ts";
-import { DeclarationError } from "../lib/errors.ts";
+import { declarationError } from "./_declaration_error.ts";
 
 function attr(text: string): AttributeLine {
   const d = parseDefinition(text);
@@ -28,23 +28,6 @@ function fk(text: string): ForeignKeyLine {
   return l as ForeignKeyLine;
 }
 
-/** Asserts a DeclarationError whose message has every part, and returns its message. */
-export function declarationError(fn: () => unknown, ...parts: string[]): string {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof DeclarationError, `expected a DeclarationError, got ${caught}`);
-  for (const p of parts) {
-    assert.ok(
-      caught.message.includes(p),
-      `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(p)}`,
-    );
-  }
-  return caught.message;
-}
 
 Deno.test("definition: table comment, divider, blank and # lines; line numbers", () => {
   const d = parseDefinition(`

@@ -97,6 +97,45 @@ export interface CreateStatements {
 }
 
 /**
+ * A hidden column (job metadata) without comment, nullable, with a default.
+ *
+ * @example
+ * ```ts
+ * import { hiddenColumn } from "./dialect.ts";
+ * console.log(hiddenColumn("_job_version", "varchar(64)", "''").notNull); // false
+ * ```
+ */
+export function hiddenColumn(name: string, sqlType: string, dflt: string): ColumnPlan {
+  return {
+    name,
+    sqlType,
+    notNull: false,
+    default: dflt,
+    comment: null,
+    inKey: false,
+    fromForeignKey: false,
+  };
+}
+
+/**
+ * The `FOREIGN KEY … REFERENCES … ON UPDATE CASCADE ON DELETE RESTRICT` clause DataJoint writes.
+ *
+ * @example
+ * ```ts
+ * import { foreignKeyClause } from "./dialect.ts";
+ * const q = (s: string) => `"${s}"`;
+ * foreignKeyClause({ columns: ["a"], refSchema: "s", refTable: "t", refColumns: ["a"] }, q);
+ * // FOREIGN KEY ("a") REFERENCES "s"."t" ("a") ON UPDATE CASCADE ON DELETE RESTRICT
+ * ```
+ */
+export function foreignKeyClause(fk: ForeignKeyPlan, quote: (id: string) => string): string {
+  const cols = (names: string[]) => names.map(quote).join(", ");
+  return `FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${quote(fk.refSchema)}.${
+    quote(fk.refTable)
+  } (${cols(fk.refColumns)}) ON UPDATE CASCADE ON DELETE RESTRICT`;
+}
+
+/**
  * SQL text generation for one backend family.
  *
  * @example

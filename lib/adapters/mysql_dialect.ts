@@ -14,7 +14,15 @@
  */
 import { DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
-import type { ColumnPlan, CreateStatements, Dialect, EnumType, TablePlan } from "./dialect.ts";
+import {
+  type ColumnPlan,
+  type CreateStatements,
+  type Dialect,
+  type EnumType,
+  foreignKeyClause,
+  hiddenColumn,
+  type TablePlan,
+} from "./dialect.ts";
 
 const CORE: Record<string, string> = {
   int8: "tinyint",
@@ -83,9 +91,9 @@ export const mysqlDialect: Dialect = {
     }
   },
   jobMetadataColumns: () => [
-    hidden("_job_start_time", "datetime(3)", "NULL"),
-    hidden("_job_duration", "float", "NULL"),
-    hidden("_job_version", "varchar(64)", "''"),
+    hiddenColumn("_job_start_time", "datetime(3)", "NULL"),
+    hiddenColumn("_job_duration", "float", "NULL"),
+    hiddenColumn("_job_version", "varchar(64)", "''"),
   ],
   singletonColumn: () => ({
     name: "_singleton",
@@ -99,13 +107,7 @@ export const mysqlDialect: Dialect = {
   createTable(plan: TablePlan): CreateStatements {
     const lines = plan.columns.map(columnLine);
     lines.push(`PRIMARY KEY (${cols(plan.primaryKey)})`);
-    for (const fk of plan.foreignKeys) {
-      lines.push(
-        `FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${quote(fk.refSchema)}.${
-          quote(fk.refTable)
-        } (${cols(fk.refColumns)}) ON UPDATE CASCADE ON DELETE RESTRICT`,
-      );
-    }
+    for (const fk of plan.foreignKeys) lines.push(foreignKeyClause(fk, quote));
     for (const ix of plan.indexes) {
       lines.push(
         ix.origin === "declared"
@@ -146,15 +148,3 @@ export const mysqlDialect: Dialect = {
   dropSchema: (schema) => `DROP DATABASE IF EXISTS ${quote(schema)}`,
   beginTransaction: "START TRANSACTION WITH CONSISTENT SNAPSHOT",
 };
-
-function hidden(name: string, sqlType: string, dflt: string): ColumnPlan {
-  return {
-    name,
-    sqlType,
-    notNull: false,
-    default: dflt,
-    comment: null,
-    inKey: false,
-    fromForeignKey: false,
-  };
-}

@@ -15,7 +15,15 @@
 import { createHash } from "node:crypto";
 import { DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
-import type { ColumnPlan, CreateStatements, Dialect, EnumType, TablePlan } from "./dialect.ts";
+import {
+  type ColumnPlan,
+  type CreateStatements,
+  type Dialect,
+  type EnumType,
+  foreignKeyClause,
+  hiddenColumn,
+  type TablePlan,
+} from "./dialect.ts";
 
 const CORE: Record<string, string> = {
   int8: "smallint",
@@ -144,9 +152,9 @@ export const postgresDialect: Dialect = {
     }
   },
   jobMetadataColumns: () => [
-    hidden("_job_start_time", "timestamp", "NULL"),
-    hidden("_job_duration", "real", "NULL"),
-    hidden("_job_version", "varchar(64)", "''"),
+    hiddenColumn("_job_start_time", "timestamp", "NULL"),
+    hiddenColumn("_job_duration", "real", "NULL"),
+    hiddenColumn("_job_version", "varchar(64)", "''"),
   ],
   singletonColumn: () => ({
     name: "_singleton",
@@ -161,13 +169,7 @@ export const postgresDialect: Dialect = {
     const full = `${quote(plan.schema)}.${quote(plan.table)}`;
     const lines = plan.columns.map(columnLine);
     lines.push(`PRIMARY KEY (${cols(plan.primaryKey)})`);
-    for (const fk of plan.foreignKeys) {
-      lines.push(
-        `FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${quote(fk.refSchema)}.${
-          quote(fk.refTable)
-        } (${cols(fk.refColumns)}) ON UPDATE CASCADE ON DELETE RESTRICT`,
-      );
-    }
+    for (const fk of plan.foreignKeys) lines.push(foreignKeyClause(fk, quote));
     const post: string[] = [];
     const name = indexNamer(plan.table);
     for (const ix of plan.indexes) {
@@ -221,15 +223,3 @@ export const postgresDialect: Dialect = {
   dropSchema: (schema) => `DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`,
   beginTransaction: "BEGIN",
 };
-
-function hidden(name: string, sqlType: string, dflt: string): ColumnPlan {
-  return {
-    name,
-    sqlType,
-    notNull: false,
-    default: dflt,
-    comment: null,
-    inKey: false,
-    fromForeignKey: false,
-  };
-}
