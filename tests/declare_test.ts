@@ -143,7 +143,6 @@ function columnLines(create: string): string[] {
   return lines.slice(1, end).map((l) => l.replace(/,$/, ""));
 }
 
-
 function allStatements(t: CompiledTable, d: Dialect): string[] {
   return [
     ...t.enumTypes.map((e) => d.createEnumType(e)),

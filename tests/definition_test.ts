@@ -28,7 +28,6 @@ function fk(text: string): ForeignKeyLine {
   return l as ForeignKeyLine;
 }
 
-
 Deno.test("definition: table comment, divider, blank and # lines; line numbers", () => {
   const d = parseDefinition(`
     # subjects of the lab
