@@ -237,7 +237,7 @@ export function deriveHeading(schema: string, info: TableInfo, lookup: TableLook
       storage,
       enumType: col.enumType,
       comment: userComment,
-      default: col.nullable && col.defaultText === null ? null : col.defaultText,
+      default: col.defaultText,
       autoIncrement: col.autoIncrement,
       json: coreName === "json" || (facts.missingCodec !== undefined && col.jsonText === true),
       blob: coreName === "bytes" || storage.kind === "native" && isBlobLike(storage),

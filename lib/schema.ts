@@ -287,7 +287,7 @@ export class Schema {
     const c = await this.activate();
     const catalog = await c.catalog(this.name);
     if (catalog.tables.has(state.table)) return;
-    if (this.#options.createTables === false || c.config.database.createTables === false) {
+    if ((this.#options.createTables ?? c.config.database.createTables) === false) {
       throw new DataJointError(
         `Table \`${this.name}\`.\`${state.table}\` does not exist and creating tables is off (createTables)`,
       );
@@ -420,8 +420,7 @@ export class Schema {
     else if (this.#options.context && Object.hasOwn(this.#options.context, head)) {
       target = this.#options.context[head];
     } else {
-      target = this.#classes.find((s) => s.cls.name === head && !s.master)?.cls ??
-        (head === state.cls.name ? undefined : undefined);
+      target = this.#classes.find((s) => s.cls.name === head && !s.master)?.cls;
     }
     for (const name of rest) {
       if (target instanceof Schema) {
