@@ -7,7 +7,8 @@
  */
 import { attr, key, ref } from "../lib/decorators.ts";
 import { DataJointError, DeclarationError } from "../lib/errors.ts";
-import { schema as makeSchema } from "../lib/schema.ts";
+import { Connection } from "../lib/connection.ts";
+import { schema as makeSchema, virtualSchema } from "../lib/schema.ts";
 import { Computed, Lookup, Manual, Part } from "../lib/table.ts";
 import { onEveryBackend } from "./_connections.ts";
 import { scratchName } from "./_servers.ts";
@@ -244,4 +245,39 @@ Deno.test("schema names are validated before anything reaches SQL", () => {
     if (!threw) throw new Error(`schema name ${JSON.stringify(bad)} accepted`);
   }
   void DeclarationError;
+});
+
+Deno.test({
+  name: "embedded default: with nothing configured, PGlite persists tables in <project>/.dj/pglite",
+  fn: async () => {
+    const project = await Deno.makeTempDir({ prefix: "dj-embedded-" });
+    await Deno.mkdir(`${project}/.git`); // the project root: the config search stops here
+    try {
+      const first = await Connection.open({ cwd: project, env: {} });
+      assertEq(
+        [first.backend, first.config.database.path],
+        ["pglite", `${project}/.dj/pglite`],
+        "embedded default",
+      );
+      const s = makeSchema("lab", { connection: first });
+      class Mouse extends Manual {
+        static override definition = "# mice\nmouse : int32\n---\nname = '' : varchar(32)";
+      }
+      s(Mouse);
+      await s.declare();
+      await first.close();
+
+      const again = await Connection.open({ cwd: project, env: {} });
+      try {
+        const vs = await virtualSchema("lab", { connection: again });
+        assertEq(vs.order, ["mouse"], "table persisted");
+        const text = await (vs.tables.Mouse as unknown as typeof Manual).describe();
+        if (!text.startsWith("# mice\nmouse")) throw new Error(`describe: ${text}`);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await Deno.remove(project, { recursive: true });
+    }
+  },
 });
