@@ -133,7 +133,7 @@ export type {
 } from "./lib/decorators.ts";
 export type { HeadingForeignKey } from "./lib/heading.ts";
 export type { ConfigSource, DisplayConfig, JobsConfig, LogLevel } from "./lib/config.ts";
-export type { Backend, Driver, ExecResult, Row } from "./lib/adapters/driver.ts";
+export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./lib/adapters/driver.ts";
 export type { BackendKit } from "./lib/adapters/backend.ts";
 export type {
   Catalog,

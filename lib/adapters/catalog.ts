@@ -521,3 +521,24 @@ export function assembleSchemaCatalog(rows: CatalogRows): SchemaCatalog {
   }
   return { schema: rows.schema, tables, lineage };
 }
+
+/**
+ * The catalog of a schema in which no (requested) table exists; `hasLineage` tells whether the
+ * schema has a `~lineage` table.
+ *
+ * @example
+ * ```ts
+ * import { emptySchemaCatalog } from "./catalog.ts";
+ * console.log(emptySchemaCatalog("lab", false).lineage); // null
+ * ```
+ */
+export function emptySchemaCatalog(schema: string, hasLineage: boolean): SchemaCatalog {
+  return assembleSchemaCatalog({
+    schema,
+    tables: [],
+    columns: [],
+    keys: [],
+    indexes: [],
+    lineage: hasLineage ? [] : null,
+  });
+}

@@ -118,6 +118,27 @@ export function hiddenColumn(name: string, sqlType: string, dflt: string): Colum
 }
 
 /**
+ * The `_singleton` primary-key column of a table without a key, with the dialect's `bool` type.
+ *
+ * @example
+ * ```ts
+ * import { singletonColumn } from "./dialect.ts";
+ * console.log(singletonColumn("boolean").default); // TRUE
+ * ```
+ */
+export function singletonColumn(sqlType: string): ColumnPlan {
+  return {
+    name: "_singleton",
+    sqlType,
+    notNull: true,
+    default: "TRUE",
+    comment: ":bool:singleton primary key",
+    inKey: true,
+    fromForeignKey: false,
+  };
+}
+
+/**
  * The `FOREIGN KEY … REFERENCES … ON UPDATE CASCADE ON DELETE RESTRICT` clause DataJoint writes.
  *
  * @example

@@ -80,3 +80,30 @@ export interface Driver {
   /** Close the connection; later calls throw a `LostConnectionError`. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * How to reach a database server (MySQL/MariaDB or PostgreSQL).
+ *
+ * @example
+ * ```ts
+ * import type { ServerOptions } from "./driver.ts";
+ * const local: ServerOptions = { host: "127.0.0.1", user: "root", password: "" };
+ * ```
+ */
+export interface ServerOptions {
+  /** Host name or IP address. */
+  host: string;
+  /** TCP port (default 3306 for MySQL, 5432 for PostgreSQL). */
+  port?: number;
+  /** User name. */
+  user: string;
+  /** Password (may be empty). */
+  password: string;
+  /**
+   * TLS: `true` requires it, `false` disables it, `null`/absent tries TLS and falls back to a
+   * plain connection when the server does not offer it (as DataJoint Python does).
+   */
+  useTls?: boolean | null;
+  /** Seconds to wait for the connection (default 10, as DataJoint Python). */
+  connectTimeout?: number;
+}

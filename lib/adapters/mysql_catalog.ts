@@ -33,6 +33,7 @@ import {
   type CatalogKeyRow,
   type CatalogLineageRow,
   codePointCompare,
+  emptySchemaCatalog,
   type ForeignKeyInfo,
   type IndexInfo,
   literalDefault,
@@ -239,14 +240,7 @@ async function loadSchema(
     .filter((t) => wanted === undefined || wanted.has(t.name));
   const hasLineage = all.some((r) => text(r, "table_name") === "~lineage");
   if (tables.length === 0) {
-    return assembleSchemaCatalog({
-      schema,
-      tables: [],
-      columns: [],
-      keys: [],
-      indexes: [],
-      lineage: hasLineage ? [] : null,
-    });
+    return emptySchemaCatalog(schema, hasLineage);
   }
   const mariadb = /mariadb/i.test(text(all[0], "server_version"));
   const names = restrict === undefined ? undefined : tables.map((t) => t.name);

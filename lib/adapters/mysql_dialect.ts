@@ -21,6 +21,7 @@ import {
   type EnumType,
   foreignKeyClause,
   hiddenColumn,
+  singletonColumn,
   type TablePlan,
 } from "./dialect.ts";
 
@@ -95,15 +96,7 @@ export const mysqlDialect: Dialect = {
     hiddenColumn("_job_duration", "float", "NULL"),
     hiddenColumn("_job_version", "varchar(64)", "''"),
   ],
-  singletonColumn: () => ({
-    name: "_singleton",
-    sqlType: "tinyint",
-    notNull: true,
-    default: "TRUE",
-    comment: ":bool:singleton primary key",
-    inKey: true,
-    fromForeignKey: false,
-  }),
+  singletonColumn: () => singletonColumn("tinyint"),
   createTable(plan: TablePlan): CreateStatements {
     const lines = plan.columns.map(columnLine);
     lines.push(`PRIMARY KEY (${cols(plan.primaryKey)})`);

@@ -41,7 +41,7 @@
 
 import { Buffer } from "node:buffer";
 import mysql from "mysql2/promise";
-import type { Driver, ExecResult, Row } from "./driver.ts";
+import type { Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 import {
   AccessError,
   DuplicateError,
@@ -55,7 +55,7 @@ import {
 } from "../errors.ts";
 import { type ErrorKind, errorMessage } from "./_sql_errors.ts";
 
-export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
+export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
 /** The `sql_mode` DataJoint Python sets on every MySQL session. */
 export const DATAJOINT_SQL_MODE: string =
@@ -66,24 +66,9 @@ export const DATAJOINT_SQL_MODE: string =
 export const MAX_PREPARED: number = 128;
 
 /** Settings for {@link openMysql}. */
-export interface MysqlOptions {
-  /** Host name or IP address. */
-  host: string;
-  /** TCP port (default 3306). */
-  port?: number;
-  /** User name. */
-  user: string;
-  /** Password. */
-  password: string;
+export interface MysqlOptions extends ServerOptions {
   /** Default database (schema) for unqualified names; DataJoint qualifies every name. */
   database?: string;
-  /**
-   * TLS: `true` requires it, `false` disables it, `null`/absent tries TLS and falls back to a
-   * plain connection when the server does not offer it (as DataJoint Python does).
-   */
-  useTls?: boolean | null;
-  /** Seconds to wait for the connection (default 10, as DataJoint Python). */
-  connectTimeout?: number;
 }
 
 /** mysql2's typeCast field (the parts we use). */

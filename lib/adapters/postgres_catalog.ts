@@ -35,6 +35,7 @@ import {
   type CatalogKeyRow,
   type CatalogLineageRow,
   codePointCompare,
+  emptySchemaCatalog,
   type EnumTypeInfo,
   literalDefault,
   normaliseCurrentTimestamp,
@@ -213,14 +214,7 @@ async function loadSchema(
     .filter((t) => wanted === undefined || wanted.has(t.name));
   const hasLineage = tableRows.some((r) => text(r, "table_name") === "~lineage");
   if (tables.length === 0) {
-    return assembleSchemaCatalog({
-      schema,
-      tables: [],
-      columns: [],
-      keys: [],
-      indexes: [],
-      lineage: hasLineage ? [] : null,
-    });
+    return emptySchemaCatalog(schema, hasLineage);
   }
   const names = restrict === undefined ? undefined : tables.map((t) => t.name);
   const params = [schema, ...(names ?? [])];

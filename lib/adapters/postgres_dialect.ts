@@ -22,6 +22,7 @@ import {
   type EnumType,
   foreignKeyClause,
   hiddenColumn,
+  singletonColumn,
   type TablePlan,
 } from "./dialect.ts";
 
@@ -156,15 +157,7 @@ export const postgresDialect: Dialect = {
     hiddenColumn("_job_duration", "real", "NULL"),
     hiddenColumn("_job_version", "varchar(64)", "''"),
   ],
-  singletonColumn: () => ({
-    name: "_singleton",
-    sqlType: "boolean",
-    notNull: true,
-    default: "TRUE",
-    comment: ":bool:singleton primary key",
-    inKey: true,
-    fromForeignKey: false,
-  }),
+  singletonColumn: () => singletonColumn("boolean"),
   createTable(plan: TablePlan): CreateStatements {
     const full = `${quote(plan.schema)}.${quote(plan.table)}`;
     const lines = plan.columns.map(columnLine);

@@ -30,7 +30,7 @@
  */
 
 import postgres from "postgres";
-import type { Driver, ExecResult, Row } from "./driver.ts";
+import type { Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 import { LostConnectionError, QueryError } from "../errors.ts";
 import {
   byteaFromText,
@@ -42,24 +42,12 @@ import {
 } from "./_pg_common.ts";
 import { errorMessage } from "./_sql_errors.ts";
 
-export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
+export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
 /** Settings for {@link openPostgres}. */
-export interface PostgresOptions {
-  /** Host name or IP address. */
-  host: string;
-  /** TCP port (default 5432). */
-  port?: number;
-  /** User name. */
-  user: string;
-  /** Password (empty for trust authentication). */
-  password: string;
+export interface PostgresOptions extends ServerOptions {
   /** Database to connect to (default `"postgres"`, as DataJoint Python). */
   database?: string;
-  /** TLS: `true` require, `false` disable, `null`/absent prefer (as `sslmode`). */
-  useTls?: boolean | null;
-  /** Seconds to wait for the connection (default 10, as DataJoint Python). */
-  connectTimeout?: number;
 }
 
 /** postgres.js custom types: our parsers and serializers by OID. */
