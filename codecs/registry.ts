@@ -23,19 +23,85 @@
  * @module
  */
 import { DataJointError } from "../lib/errors.ts";
+import type { StoreBackend } from "../stores/backend.ts";
 
-/** What `encode` is told about where the value goes. */
+/**
+ * How codecs reach object stores: resolve a store name (a name, or `null`/`""` for the default
+ * store) and get its backend. The insert and fetch paths provide it; codecs that keep data
+ * in-table never need it.
+ *
+ * @example
+ * ```ts
+ * import type { StoreAccess } from "./registry.ts";
+ * declare const stores: StoreAccess;
+ * const main = await stores.backend("");        // the default store
+ * console.log(main.name, stores.resolveName(null));
+ * ```
+ */
+export interface StoreAccess {
+  /**
+   * The concrete store name: `name` itself, or for `null`/`""` the configured `stores.default`
+   * (`stores.filepath_default` when `filepath` is set). Throws a `StoreError` when unconfigured.
+   */
+  resolveName(name: string | null | undefined, options?: { filepath?: boolean }): string;
+  /** The backend of a store (resolved as {@link StoreAccess.resolveName}); cached. */
+  backend(
+    name: string | null | undefined,
+    options?: { filepath?: boolean },
+  ): Promise<StoreBackend>;
+}
+
+/**
+ * What `encode` is told about where the value goes.
+ *
+ * `key` is the reference's insert context: `_schema` (database name), `_table` (SQL table name
+ * with its tier prefix), `_field` (attribute name), then every primary-key attribute present in
+ * the row, in primary-key order, with the value as inserted.
+ */
 export interface EncodeContext {
-  /** Schema, table, attribute and the primary-key values of the row being inserted. */
-  key?: Record<string, unknown>;
-  /** The resolved store name for store-backed codecs; `undefined` in-table. */
+  /** `_schema`, `_table`, `_field` and the primary-key values of the row being inserted. */
+  key: Record<string, unknown>;
+  /** The resolved (concrete) store name for store-backed codecs; `undefined` in-table. */
   storeName?: string;
+  /** Store access (present whenever the insert path calls the codec). */
+  stores?: StoreAccess;
+  /** The primary-key attribute types (core type names), for codecs that build paths from keys. */
+  keyTypes?: Record<string, string>;
+  /** Object writes made by this encode, so a failed insert can undo them. */
+  written?: WrittenObject[];
+}
+
+/** An object a codec wrote while encoding (undone when the row insert fails). */
+export interface WrittenObject {
+  /** Store name. */
+  store: string;
+  /** Store-relative path of a file, or of a folder when `folder` is set. */
+  path: string;
+  /** Whether the path is a folder (removed recursively, with its manifest). */
+  folder?: boolean;
+  /**
+   * Content-addressed (deduplicated) objects may be shared with a concurrent writer's row, so a
+   * failed insert leaves them to garbage collection instead of removing them.
+   */
+  shared?: boolean;
 }
 
 /** What `decode` is told. DataJoint passes no primary-key values to decoders. */
 export interface DecodeContext {
-  /** Configuration and connection details (never the row's key values). */
-  key?: Record<string, unknown>;
+  /** Configuration details (never the row's key values); `{}` when there are none. */
+  key: Record<string, unknown>;
+  /** Store access (present whenever the fetch path calls the codec). */
+  stores?: StoreAccess;
+  /** Folder where decoded attachments are written (config `download_path`). */
+  downloadPath?: string;
+}
+
+/** Where a stored value keeps its data, for garbage collection. */
+export interface ObjectReference {
+  /** Store-relative path. */
+  path: string;
+  /** Store name as written in the metadata (`null` = the default store). */
+  store: string | null;
 }
 
 /**
@@ -67,6 +133,17 @@ export interface CodecSpec<V = unknown, S = unknown> {
   decode(stored: S, context: DecodeContext): V | Promise<V>;
   /** Optional check called on the outermost codec before `encode`, never for `null`. */
   validate?(value: unknown): void;
+  /**
+   * `"schema"` marks a schema-addressed codec (objects under `{schema_prefix}/{schema}/…`, as the
+   * reference's `SchemaCodec` family): garbage collection keeps what its rows reference.
+   * Hash-addressed storage needs no mark: any chain through `<hash>` is recognised.
+   */
+  addressing?: "schema";
+  /**
+   * The store paths a stored (not yet decoded) value references, for garbage collection. The
+   * default reads `path` and `store` from JSON metadata.
+   */
+  referencedPaths?(stored: unknown): ObjectReference[];
 }
 
 /** The brand every registered codec carries (shared across module copies via `Symbol.for`). */

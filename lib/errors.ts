@@ -188,3 +188,54 @@ export class AccessError extends QueryError {}
  * ```
  */
 export class LostConnectionError extends QueryError {}
+
+/**
+ * An object store that cannot be used: a bad store specification, an unreachable endpoint, wrong
+ * credentials, a missing bucket, a failed write. The message names the store and what to check.
+ *
+ * @example
+ * ```ts
+ * import { StoreError } from "./errors.ts";
+ * const err = new StoreError('Store "main": bucket "data" does not exist; create it first');
+ * console.log(err instanceof Error, err.name); // true StoreError
+ * ```
+ */
+export class StoreError extends DataJointError {}
+
+/**
+ * A stored object that a row refers to is not in its store (reference `MissingExternalFile`).
+ *
+ * @example
+ * ```ts
+ * import { MissingExternalFile } from "./errors.ts";
+ * const err = new MissingExternalFile("Missing external file /data/_hash/lab/abc");
+ * console.log(err.name); // MissingExternalFile
+ * ```
+ */
+export class MissingExternalFile extends StoreError {}
+
+/**
+ * A stored object whose content does not match its metadata: a hash mismatch, a wrong size, a file
+ * missing from a folder's manifest. Never returned as data.
+ *
+ * @example
+ * ```ts
+ * import { CorruptObjectError } from "./errors.ts";
+ * const err = new CorruptObjectError("Hash mismatch: expected abc…, got def…");
+ * console.log(err.name); // CorruptObjectError
+ * ```
+ */
+export class CorruptObjectError extends StoreError {}
+
+/**
+ * A value a codec refuses (its `validate`, or an input the codec cannot encode), or a stored value
+ * a codec cannot decode. Messages name the codec, and where known the table, key and attribute.
+ *
+ * @example
+ * ```ts
+ * import { CodecError } from "./errors.ts";
+ * const err = new CodecError("<npy@> needs an NDArray, got string");
+ * console.log(err.name); // CodecError
+ * ```
+ */
+export class CodecError extends DataJointError {}

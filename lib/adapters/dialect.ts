@@ -197,4 +197,45 @@ export interface Dialect {
   dropSchema(schema: string): string;
   /** `START TRANSACTION …` / `BEGIN`. */
   readonly beginTransaction: string;
+  /** The parameter of a `bool` value (MySQL `1`/`0`, PostgreSQL `true`/`false`). */
+  boolParam(value: boolean): unknown;
+  /** The parameter of a canonical uuid text (MySQL 16 bytes for `binary(16)`, PostgreSQL text). */
+  uuidParam(canonical: string): unknown;
+  /** A `uuid` column value as the driver returns it → canonical lowercase text. */
+  uuidValue(raw: unknown): string;
+  /**
+   * `INSERT` of `rows` rows of `columns` with placeholders. `onDuplicate`: `"error"` (plain),
+   * `"skip"` (keep the existing row), `"replace"` (overwrite the existing row's non-key columns;
+   * PostgreSQL `ON CONFLICT (primaryKey) DO UPDATE`, never `REPLACE INTO`).
+   */
+  insert(
+    target: { schema: string; table: string; primaryKey: string[] },
+    columns: string[],
+    rows: number,
+    placeholder: (n: number) => string,
+    onDuplicate: "error" | "skip" | "replace",
+  ): string;
+}
+
+/**
+ * The `VALUES (…), (…)` list of an insert: `rows` groups of `width` placeholders.
+ *
+ * @example
+ * ```ts
+ * import { valuesList } from "./dialect.ts";
+ * console.log(valuesList(2, 2, (n) => `$${n}`)); // ($1, $2), ($3, $4)
+ * ```
+ */
+export function valuesList(
+  rows: number,
+  width: number,
+  placeholder: (n: number) => string,
+): string {
+  const groups: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const one: string[] = [];
+    for (let c = 0; c < width; c++) one.push(placeholder(r * width + c + 1));
+    groups.push(`(${one.join(", ")})`);
+  }
+  return groups.join(", ");
 }

@@ -24,6 +24,7 @@ import {
   hiddenColumn,
   singletonColumn,
   type TablePlan,
+  valuesList,
 } from "./dialect.ts";
 
 const CORE: Record<string, string> = {
@@ -215,4 +216,21 @@ export const postgresDialect: Dialect = {
   // to drop a schema that others depend on unless asked to cascade.
   dropSchema: (schema) => `DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`,
   beginTransaction: "BEGIN",
+  boolParam: (b) => b,
+  uuidParam: (canonical) => canonical,
+  uuidValue: (raw) => String(raw).toLowerCase(),
+  insert: (target, columns, rows, ph, onDuplicate) => {
+    const head = `INSERT INTO ${quote(target.schema)}.${quote(target.table)} (${
+      columns.map(quote).join(", ")
+    }) VALUES ${valuesList(rows, columns.length, ph)}`;
+    if (onDuplicate === "error") return head;
+    if (onDuplicate === "skip") return `${head} ON CONFLICT DO NOTHING`;
+    const rest = columns.filter((c) => !target.primaryKey.includes(c));
+    const conflict = `ON CONFLICT (${target.primaryKey.map(quote).join(", ")})`;
+    return rest.length === 0
+      ? `${head} ${conflict} DO NOTHING`
+      : `${head} ${conflict} DO UPDATE SET ${
+        rest.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(", ")
+      }`;
+  },
 };
