@@ -24,18 +24,54 @@ export {
   AccessError,
   BlobDecodeError,
   BlobEncodeError,
+  CodecError,
   ConfigError,
+  CorruptObjectError,
   DataJointError,
   DeclarationError,
   DuplicateError,
   IntegrityError,
   LostConnectionError,
   MissingAttributeError,
+  MissingExternalFile,
   MissingTableError,
   QueryError,
   QuerySyntaxError,
+  StoreError,
   UnknownAttributeError,
 } from "./lib/errors.ts";
+export { type InsertOptions } from "./lib/insert.ts";
+export { Query, type Row as FetchedRow, type ToDictsOptions } from "./lib/query.ts";
+export { collectGarbage, type GcOptions, type GcReport } from "./lib/gc.ts";
+export { pythonJson } from "./lib/values.ts";
+export {
+  type Manifest,
+  type ManifestFile,
+  type ObjectMetadata,
+  ObjectRef,
+} from "./codecs/object_ref.ts";
+export { NpyRef } from "./codecs/npy_ref.ts";
+export { decodeNpy, encodeNpy } from "./codecs/npy_format.ts";
+export {
+  ensureCodecs,
+  listPluginCodecs,
+  loadCodec,
+  type PluginCodecInfo,
+  type PluginOptions,
+} from "./codecs/plugins.ts";
+export { Stores } from "./stores/open.ts";
+export { FileStore } from "./stores/file_store.ts";
+export { S3Store } from "./stores/s3_store.ts";
+export { computeHash } from "./stores/paths.ts";
+export type {
+  PutOptions,
+  StoreBackend,
+  StoreCounters,
+  StoreEntry,
+  StoreProtocol,
+  StoreSpec,
+  StoreStat,
+} from "./stores/backend.ts";
 export {
   closeConnection,
   conn,
@@ -163,4 +199,10 @@ export type {
   NativeType,
   ResolvedType,
 } from "./lib/types.ts";
-export type { DecodeContext, EncodeContext } from "./codecs/registry.ts";
+export type {
+  DecodeContext,
+  EncodeContext,
+  ObjectReference,
+  StoreAccess,
+  WrittenObject,
+} from "./codecs/registry.ts";

@@ -890,6 +890,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     path = absolute(path, pathSource.kind === "file" ? projectRoot : cwd);
   }
 
+  // The embedded default comes with a local file store, so store-backed codecs work with zero
+  // setup too; any configured stores replace it.
+  if (Object.keys(stores).length === 0 && backend === "pglite") {
+    stores = {
+      default: "local",
+      local: { protocol: "file", location: joinPath(projectRoot, ".dj/store") },
+    };
+    sources.stores = { kind: "derived" };
+  }
+
   return {
     database: {
       backend,

@@ -22,7 +22,9 @@ import { openDriver } from "./adapters/open.ts";
 import { type Config, loadConfig, type LoadConfigOptions } from "./config.ts";
 import { DataJointError } from "./errors.ts";
 import { deriveHeading, type Heading } from "./heading.ts";
+import { ensureCodecs } from "../codecs/plugins.ts";
 import { getCodec } from "../codecs/registry.ts";
+import { Stores } from "../stores/open.ts";
 import "../codecs/builtins.ts";
 
 /**
@@ -48,6 +50,7 @@ export class Connection {
   #inTransaction = false;
   #catalogs = new Map<string, SchemaCatalog>();
   #closed = false;
+  #stores?: Stores;
 
   private constructor(config: Config, driver: Driver) {
     this.config = config;
@@ -75,6 +78,41 @@ export class Connection {
   /** The backend. */
   get backend(): Backend {
     return this.driver.backend;
+  }
+
+  /**
+   * The object stores of this connection's configuration (`stores` in datajoint.json /
+   * `DJ_STORES`), opened on first use.
+   */
+  get stores(): Stores {
+    if (this.#stores === undefined && this.config.sources.stores?.kind === "derived") {
+      // The embedded default's own store folder: made on first use, like its database folder.
+      const local = (this.config.stores.local as { location?: string } | undefined)?.location;
+      if (local) Deno.mkdirSync(local, { recursive: true });
+    }
+    return (this.#stores ??= new Stores(this.config.stores, {
+      projectRoot: this.config.projectRoot,
+    }));
+  }
+
+  /**
+   * Replaces the store configuration at run time (reference: assigning `dj.config.stores`), e.g.
+   * `{ default: "main", main: { protocol: "file", location: "/data/store" } }`. Backends opened
+   * for the previous configuration are closed.
+   *
+   * @example
+   * ```ts
+   * import { Connection } from "./connection.ts";
+   * declare const conn: Connection;
+   * await conn.configureStores({ default: "main", main: { protocol: "file", location: "/tmp/store" } });
+   * ```
+   */
+  async configureStores(stores: Record<string, unknown>): Promise<void> {
+    const previous = this.#stores;
+    this.#stores = new Stores(stores, { projectRoot: this.config.projectRoot });
+    (this.config as { stores: Record<string, unknown> }).stores = stores;
+    this.config.sources.stores = { kind: "override" };
+    await previous?.close();
   }
 
   /** Whether a transaction is open. */
@@ -202,6 +240,13 @@ export class Connection {
         if (parent) pending.push(parent);
       }
     }
+    // Codecs named in column comments may be plugins not imported yet: load them first.
+    const markers: string[] = [];
+    for (const col of info.columns) {
+      const m = /^:(<[^:]+>):/.exec(this.kit.readComment(col.comment ?? ""));
+      if (m) markers.push(m[1]);
+    }
+    if (markers.length > 0) await ensureCodecs(markers, { projectRoot: this.config.projectRoot });
     return deriveHeading(schema, info, {
       table: (s, t) => this.#catalogs.get(s)?.tables.get(t),
       lineage: (s, t) => {
@@ -229,6 +274,10 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.driver.close();
+    try {
+      await this.#stores?.close();
+    } finally {
+      await this.driver.close();
+    }
   }
 }

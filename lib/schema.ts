@@ -31,6 +31,7 @@ import type { Heading } from "./heading.ts";
 import { masterOfTableName, tableName, tierOfTableName, toCamelCase } from "./naming.ts";
 import { reflectDefinition } from "./reflector.ts";
 import { Computed, Imported, Lookup, Manual, Part, type Table, type TableClass } from "./table.ts";
+import { ensureCodecs } from "../codecs/plugins.ts";
 import { getCodec } from "../codecs/registry.ts";
 import "../codecs/builtins.ts";
 
@@ -304,6 +305,11 @@ export class Schema {
       if (line.kind !== "foreignKey" || parents.has(line.ref)) continue;
       parents.set(line.ref, await this.#parentTable(line.ref, state, context, c));
     }
+    // Plugin codecs named in the definition are imported now, before the pure compiler runs.
+    await ensureCodecs(
+      parsed.lines.flatMap((l) => (l.kind === "attribute" ? [l.type] : [])),
+      { projectRoot: c.config.projectRoot },
+    );
     const tier = (state.cls as unknown as typeof Table).tier;
     const compiled = compileTable(parsed, {
       schema: this.name,

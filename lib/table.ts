@@ -25,6 +25,8 @@
 import { bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
 import { DataJointError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
+import { type InsertOptions, insertRows } from "./insert.ts";
+import { Query, type Row, type ToDictsOptions } from "./query.ts";
 
 /** The five user tiers. */
 export type Tier = "Manual" | "Lookup" | "Imported" | "Computed" | "Part";
@@ -87,6 +89,111 @@ export abstract class Table {
    */
   static drop(options?: DropOptions): Promise<void> {
     return this.binding().drop(options);
+  }
+
+  /**
+   * Inserts rows (objects of attribute values). Values of codec attributes are encoded through
+   * their codecs and written to their stores first; the rows then go in together, in one
+   * transaction. Returns the number of rows.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * await Subject.insert([{ subject_id: 1 }, { subject_id: 2 }], { skipDuplicates: true });
+   * ```
+   */
+  static async insert(
+    rows: Iterable<Record<string, unknown>>,
+    options?: InsertOptions,
+  ): Promise<number> {
+    const b = this.binding();
+    await b.declare();
+    return insertRows(await b.connection(), await b.heading(), rows, options);
+  }
+
+  /**
+   * Inserts one row.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * await Subject.insert1({ subject_id: 1, name: "M1" });
+   * ```
+   */
+  static async insert1(row: Record<string, unknown>, options?: InsertOptions): Promise<void> {
+    await this.insert([row], options);
+  }
+
+  /**
+   * The rows matching `condition` (an object of attribute values), as a query.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual;
+   * const rows = await Session.restrict({ subject_id: 1 }).toDicts();
+   * ```
+   */
+  static restrict(condition: Record<string, unknown>): Query {
+    return new Query(this.binding()).restrict(condition);
+  }
+
+  /**
+   * All rows, decoded.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * console.log(await Subject.toDicts({ orderBy: "subject_id" }));
+   * ```
+   */
+  static toDicts(options?: ToDictsOptions): Promise<Row[]> {
+    return new Query(this.binding()).toDicts(options);
+  }
+
+  /**
+   * The table's one row (or the named attributes of it); see {@link Query.fetch1}.
+   *
+   * @example
+   * ```ts
+   * import type { Lookup } from "./table.ts";
+   * declare const Config: typeof Lookup;
+   * const row = await Config.fetch1();
+   * ```
+   */
+  static fetch1(...attributes: string[]): Promise<unknown> {
+    return new Query(this.binding()).fetch1(...attributes);
+  }
+
+  /**
+   * The primary keys of all rows.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * console.log(await Subject.keys());
+   * ```
+   */
+  static keys(): Promise<Row[]> {
+    return new Query(this.binding()).keys();
+  }
+
+  /**
+   * The number of rows.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * console.log(await Subject.count());
+   * ```
+   */
+  static count(): Promise<number> {
+    return new Query(this.binding()).count();
   }
 }
 

@@ -1,0 +1,162 @@
+/**
+ * One attribute value through its codec chain and its core type: insert (validate on the
+ * outermost codec, encode outermost first, then the core-type parameter) and fetch (the driver
+ * value, then decode innermost first). Store names are resolved once per attribute: the default
+ * store (`<x@>`) becomes the configured store's real name before any codec sees it, so metadata
+ * always names a concrete store (reference bug #1 fixed).
+ *
+ * @example
+ * ```ts
+ * import { encodeAttribute } from "./attribute_codec.ts";
+ * import type { Attribute } from "./heading.ts";
+ * import type { Dialect } from "./adapters/dialect.ts";
+ * declare const attr: Attribute, dialect: Dialect;
+ * const param = await encodeAttribute(attr, [1, 2, 3], { dialect, key: { _schema: "lab", _table: "t", _field: attr.name } });
+ * ```
+ *
+ * @module
+ */
+import { type Codec, getCodec, type StoreAccess, type WrittenObject } from "../codecs/registry.ts";
+import type { Dialect } from "./adapters/dialect.ts";
+import { CodecError, DataJointError } from "./errors.ts";
+import type { Attribute } from "./heading.ts";
+import { fromSqlValue, toSqlValue } from "./values.ts";
+
+/** What encoding one attribute needs. */
+export interface EncodeAttributeContext {
+  /** The backend's dialect (parameter forms). */
+  dialect: Dialect;
+  /** The reference's insert key: `_schema`, `_table`, `_field`, then primary-key values. */
+  key: Record<string, unknown>;
+  /** Primary-key attribute types (core type names). */
+  keyTypes?: Record<string, string>;
+  /** Store access, needed by store-backed codecs. */
+  stores?: StoreAccess;
+  /** Collects the objects written, so a failed insert can remove them. */
+  written?: WrittenObject[];
+}
+
+/** What decoding one attribute needs. */
+export interface DecodeAttributeContext {
+  /** The backend's dialect. */
+  dialect: Dialect;
+  /** Store access, needed by store-backed codecs. */
+  stores?: StoreAccess;
+  /** Folder for decoded attachments. */
+  downloadPath?: string;
+}
+
+function chainOf(attr: Attribute): Codec[] {
+  if (attr.missingCodec !== undefined) {
+    throw new CodecError(
+      `Attribute ${attr.name} uses codec <${attr.missingCodec}>, which is not registered: import the module that defines it, or map it in deno.json under "datajoint" → "codecs"`,
+    );
+  }
+  return (attr.resolved?.chain ?? []).map((c) => {
+    const codec = getCodec(c.name);
+    if (codec === undefined) {
+      throw new CodecError(`Codec <${c.name}> of attribute ${attr.name} is no longer registered`);
+    }
+    return codec;
+  });
+}
+
+/**
+ * The driver parameter of an attribute value: codecs encoded, core type converted. `null` and
+ * `undefined` give SQL NULL without calling any codec.
+ *
+ * @example
+ * ```ts
+ * import { encodeAttribute } from "./attribute_codec.ts";
+ * // see the module example
+ * ```
+ */
+export async function encodeAttribute(
+  attr: Attribute,
+  value: unknown,
+  ctx: EncodeAttributeContext,
+): Promise<unknown> {
+  if (value === null || value === undefined) return null;
+  const chain = chainOf(attr);
+  let v: unknown = value;
+  if (chain.length > 0) {
+    const store = attr.resolved?.store ?? null;
+    const filepath = chain.some((c) => c.name === "filepath");
+    const storeName = store === null
+      ? undefined
+      : ctx.stores === undefined
+      ? (store === "" ? undefined : store)
+      : ctx.stores.resolveName(store, { filepath });
+    chain[0].validate?.(v);
+    for (const codec of chain) {
+      v = await codec.encode(v as never, {
+        key: { ...ctx.key, _field: attr.name },
+        storeName,
+        stores: ctx.stores,
+        keyTypes: ctx.keyTypes,
+        written: ctx.written,
+      });
+    }
+  }
+  return toSqlValue(attr, v, ctx.dialect);
+}
+
+/**
+ * The fetched value of an attribute: core type converted, codecs decoded (innermost first).
+ *
+ * @example
+ * ```ts
+ * import { decodeAttribute } from "./attribute_codec.ts";
+ * import type { Attribute } from "./heading.ts";
+ * import type { Dialect } from "./adapters/dialect.ts";
+ * declare const attr: Attribute, dialect: Dialect;
+ * const value = await decodeAttribute(attr, new Uint8Array(), { dialect });
+ * ```
+ */
+export async function decodeAttribute(
+  attr: Attribute,
+  raw: unknown,
+  ctx: DecodeAttributeContext,
+): Promise<unknown> {
+  let v = fromSqlValue(attr, raw, ctx.dialect);
+  if (v === null) return null;
+  if (attr.kind !== "codec") return v;
+  const chain = chainOf(attr);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    v = await chain[i].decode(v, { key: {}, stores: ctx.stores, downloadPath: ctx.downloadPath });
+  }
+  return v;
+}
+
+/**
+ * Wraps an error of encoding or decoding with where it happened (table, key, attribute); a
+ * `DataJointError` keeps its class.
+ *
+ * @example
+ * ```ts
+ * import { located } from "./attribute_codec.ts";
+ * const e = located(new Error("boom"), "`lab`.`rec`", { id: 1 }, "trace");
+ * console.log(e.message); // `lab`.`rec` key {"id":1} attribute trace: boom
+ * ```
+ */
+export function located(
+  e: unknown,
+  table: string,
+  key: Record<string, unknown>,
+  attribute: string,
+): DataJointError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const where = `${table} key ${
+    JSON.stringify(key, (_, x) => (typeof x === "bigint" ? x.toString() : x))
+  } attribute ${attribute}`;
+  const message = `${where}: ${err.message}`;
+  if (err instanceof DataJointError) {
+    const Cls = err.constructor as new (m: string, o?: ErrorOptions) => DataJointError;
+    try {
+      return new Cls(message, { cause: err });
+    } catch {
+      // A subclass with another constructor signature: fall back to the base class.
+    }
+  }
+  return new DataJointError(message, { cause: err });
+}

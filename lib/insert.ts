@@ -1,0 +1,258 @@
+/**
+ * Inserting rows: check them against the heading, encode every attribute through its codec chain
+ * (store objects are written here, several rows at a time), then insert the rows in one
+ * transaction, in batches. A batch goes in whole or not at all; when the insert fails, the
+ * schema-addressed objects written for it are removed again, and deduplicated (hash-addressed)
+ * objects, which a concurrent writer's row may share, are left where garbage collection finds
+ * them.
+ *
+ * @example
+ * ```ts
+ * import { insertRows } from "./insert.ts";
+ * import type { Connection } from "./connection.ts";
+ * declare const conn: Connection;
+ * const heading = await conn.heading("lab", "subject");
+ * await insertRows(conn, heading, [{ subject_id: 1, name: "M1" }], { skipDuplicates: true });
+ * ```
+ *
+ * @module
+ */
+import type { WrittenObject } from "../codecs/registry.ts";
+import { mapPool } from "../stores/pool.ts";
+import { encodeAttribute, located } from "./attribute_codec.ts";
+import type { Connection } from "./connection.ts";
+import {
+  DataJointError,
+  DuplicateError,
+  MissingAttributeError,
+  UnknownAttributeError,
+} from "./errors.ts";
+import type { Attribute, Heading } from "./heading.ts";
+import { tierOfTableName } from "./naming.ts";
+
+/** Options of `insert` / `insert1`. */
+export interface InsertOptions {
+  /** Rows whose primary key exists already are skipped instead of failing. */
+  skipDuplicates?: boolean;
+  /** Fields the table does not have are dropped instead of failing. */
+  ignoreExtraFields?: boolean;
+  /** Rows whose primary key exists replace the stored row. */
+  replace?: boolean;
+  /** Allow inserting into an auto-populated (`Imported`/`Computed`) table outside `populate`. */
+  allowDirectInsert?: boolean;
+  /** Rows encoded at once (store transfers run in parallel; default 8). */
+  concurrency?: number;
+}
+
+const MAX_PARAMS = 30000;
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+function describeKey(heading: Heading, row: Record<string, unknown>): Record<string, unknown> {
+  const key: Record<string, unknown> = {};
+  for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
+  return key;
+}
+
+function byteSize(v: unknown): number {
+  return v instanceof Uint8Array ? v.length : typeof v === "string" ? v.length : 8;
+}
+
+function autoPopulated(table: string): boolean {
+  const tier = tierOfTableName(table);
+  return tier === "Imported" || tier === "Computed";
+}
+
+/**
+ * Inserts rows into the table of `heading`. Returns the number of rows sent.
+ *
+ * @example
+ * ```ts
+ * import { insertRows } from "./insert.ts";
+ * // see the module example
+ * ```
+ */
+export async function insertRows(
+  conn: Connection,
+  heading: Heading,
+  rows: Iterable<Record<string, unknown>>,
+  options: InsertOptions = {},
+): Promise<number> {
+  const { dialect } = conn.kit;
+  const table = `${dialect.quote(heading.schema)}.${dialect.quote(heading.table)}`;
+  if (autoPopulated(heading.table) && !options.allowDirectInsert) {
+    throw new DataJointError(
+      `${table} is auto-populated: its rows come from make() during populate(). Insert with { allowDirectInsert: true } to do it anyway`,
+    );
+  }
+  if (options.skipDuplicates && options.replace) {
+    throw new DataJointError("insert: skipDuplicates and replace exclude each other; choose one");
+  }
+  const byName = new Map<string, Attribute>();
+  for (const a of heading.attributes) if (!a.hidden) byName.set(a.name, a);
+  const keyTypes: Record<string, string> = {};
+  for (const k of heading.primaryKey) {
+    const s = byName.get(k)?.storage;
+    if (s) keyTypes[k] = s.kind === "core" ? s.name : s.text;
+  }
+
+  // Check every row before anything is written.
+  const checked: Record<string, unknown>[] = [];
+  let index = 0;
+  for (const row of rows) {
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      throw new DataJointError(
+        `${table}: row ${index} is not an object of attribute values (got ${
+          Array.isArray(row) ? "an array" : typeof row
+        })`,
+      );
+    }
+    const clean: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(row)) {
+      if (!byName.has(name)) {
+        if (options.ignoreExtraFields) continue;
+        throw new UnknownAttributeError(
+          `${table} has no attribute ${
+            JSON.stringify(name)
+          } (row ${index}): remove it, or insert with { ignoreExtraFields: true }`,
+        );
+      }
+      if (value !== undefined) clean[name] = value;
+    }
+    for (const a of byName.values()) {
+      if (a.name in clean) continue;
+      if (a.inKey && !a.autoIncrement) {
+        throw new MissingAttributeError(
+          `${table}: row ${index} lacks primary-key attribute ${a.name}`,
+        );
+      }
+      if (!a.nullable && a.default === null && !a.autoIncrement) {
+        throw new MissingAttributeError(
+          `${table}: row ${index} (key ${
+            JSON.stringify(
+              describeKey(heading, clean),
+              (_, x) => typeof x === "bigint" ? `${x}` : x,
+            )
+          }) lacks required attribute ${a.name}, which has no default`,
+        );
+      }
+    }
+    checked.push(clean);
+    index++;
+  }
+  if (checked.length === 0) return 0;
+
+  // Encode (store objects are written here), several rows at a time.
+  const written: WrittenObject[] = [];
+  const encoded: { columns: string[]; values: unknown[] }[] = [];
+  try {
+    const out = await mapPool(checked, options.concurrency ?? 8, async (row) => {
+      const key: Record<string, unknown> = { _schema: heading.schema, _table: heading.table };
+      for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
+      const columns = Object.keys(row);
+      const values: unknown[] = [];
+      for (const name of columns) {
+        const attr = byName.get(name)!;
+        try {
+          values.push(
+            await encodeAttribute(attr, row[name], {
+              dialect,
+              key,
+              keyTypes,
+              stores: attr.kind === "codec" ? conn.stores : undefined,
+              written,
+            }),
+          );
+        } catch (e) {
+          throw located(e, table, describeKey(heading, row), name);
+        }
+      }
+      return { columns, values };
+    });
+    encoded.push(...out);
+  } catch (e) {
+    await undoWrites(conn, written);
+    throw e;
+  }
+
+  // Rows with the same fields go in one statement; batches are bounded in parameters and bytes.
+  const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
+  for (const r of encoded) {
+    const sig = r.columns.join("\0");
+    let g = groups.get(sig);
+    if (g === undefined) groups.set(sig, g = { columns: r.columns, rows: [] });
+    g.rows.push(r.values);
+  }
+  const onDuplicate = options.skipDuplicates ? "skip" : options.replace ? "replace" : "error";
+  const target = { schema: heading.schema, table: heading.table, primaryKey: heading.primaryKey };
+  const own = !conn.inTransaction;
+  try {
+    if (own) await conn.startTransaction();
+    for (const g of groups.values()) {
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, g.columns.length)));
+      let start = 0;
+      while (start < g.rows.length) {
+        let end = start;
+        let bytes = 0;
+        while (end < g.rows.length && end - start < perStatement) {
+          const size = g.rows[end].reduce((s: number, v) => s + byteSize(v), 0);
+          if (end > start && bytes + size > MAX_BATCH_BYTES) break;
+          bytes += size;
+          end++;
+        }
+        const batch = g.rows.slice(start, end);
+        const sql = dialect.insert(
+          target,
+          g.columns,
+          batch.length,
+          (n) => conn.placeholder(n),
+          onDuplicate,
+        );
+        await conn.execute(sql, batch.flat());
+        start = end;
+      }
+    }
+    if (own) await conn.commitTransaction();
+  } catch (e) {
+    if (own && conn.inTransaction) await conn.cancelTransaction().catch(() => {});
+    await undoWrites(conn, written);
+    if (e instanceof DuplicateError) {
+      throw new DuplicateError(
+        `${table}: ${e.message}. Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them`,
+        { cause: e, code: e.code },
+      );
+    }
+    if (e instanceof DataJointError && !e.message.includes(table)) {
+      const Cls = e.constructor as new (m: string, o?: ErrorOptions) => DataJointError;
+      throw new Cls(`${table}: ${e.message}`, {
+        cause: e,
+        ...("code" in e ? { code: e.code } : {}),
+      });
+    }
+    throw e;
+  }
+  return checked.length;
+}
+
+/**
+ * Removes what a failed insert wrote, except deduplicated objects (another row may use them;
+ * garbage collection reclaims them when none does). Best effort: the original error matters more.
+ */
+async function undoWrites(conn: Connection, written: WrittenObject[]): Promise<void> {
+  const mine = written.filter((w) => !w.shared);
+  await mapPool(mine, 8, async (w) => {
+    try {
+      const store = await conn.stores.backend(w.store);
+      if (w.folder) {
+        // The manifest first: without it the folder no longer claims to be complete.
+        await store.remove(`${w.path}.manifest.json`);
+        const files: string[] = [];
+        for await (const e of store.list(`${w.path}/`)) files.push(e.path);
+        for (const f of files) await store.remove(f);
+      } else {
+        await store.remove(w.path);
+      }
+    } catch {
+      // Left for garbage collection, which finds every unreferenced object of the schema.
+    }
+  }).catch(() => {});
+}
