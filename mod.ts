@@ -50,7 +50,7 @@ export {
   type ObjectMetadata,
   ObjectRef,
 } from "./codecs/object_ref.ts";
-export { NpyRef } from "./codecs/npy_ref.ts";
+export { NpyRef, type NpyRefMetadata } from "./codecs/npy_ref.ts";
 export { decodeNpy, encodeNpy } from "./codecs/npy_format.ts";
 export {
   ensureCodecs,
