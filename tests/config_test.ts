@@ -83,7 +83,12 @@ Deno.test("config: defaults give the embedded PGlite database of the project", (
       createTables: true,
       reconnect: true,
     });
-    assertEquals(c.stores, {});
+    // The embedded default brings its own file store inside the project.
+    assertEquals(c.stores, {
+      default: "local",
+      local: { protocol: "file", location: `${root}/.dj/store` },
+    });
+    assertEquals(c.sources.stores, { kind: "derived" });
     assertEquals(c.safemode, true);
     assertEquals(c.loglevel, "INFO");
     assertEquals(c.downloadPath, ".");
@@ -457,4 +462,13 @@ Deno.test("config: malformed input is a ConfigError that says what to do", () =>
     "overrides",
     "database.backend",
   );
+});
+
+Deno.test("config: the embedded default's local store gives way to configured stores and servers", () => {
+  withTree({ ".git": null }, (root) => {
+    const stores = { default: "main", main: { protocol: "file", location: "/data" } };
+    assertEquals(load({ cwd: root, overrides: { stores } }).stores, stores);
+    assertEquals(load({ cwd: root, env: { DJ_HOST: "db.example.org" } }).stores, {});
+    assertEquals(load({ cwd: root, env: { DJ_STORES: json(stores) } }).stores, stores);
+  });
 });
