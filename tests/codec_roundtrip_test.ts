@@ -206,12 +206,24 @@ await onEveryBackendAndStore(
       assert.equal(folder.isDir, true);
       // Only the eager codecs downloaded: blob@, attach@, hash@ of both rows, named_blob of row 2.
       assert.equal(afterFetch - before, 7, "lazy references download nothing on fetch");
+      // A partial read uses ranged requests only (on S3, HTTP ranges).
+      const gets = main.counters.gets;
+      const row1 = await npy.rows(1, 2);
+      assert.deepEqual([...row1.data as Float32Array], [3.25, 4, 5]);
+      assert.deepEqual([...row1.shape], [1, 3]);
+      assert.equal(main.counters.gets, gets, "rows() downloads no whole object");
       const loaded = await npy.load();
       assert.deepEqual([...loaded.data as Float32Array], [0.5, -1, 2, 3.25, 4, 5]);
       assert.deepEqual([...(await (r2.arr as NpyRef).load()).data as BigInt64Array], [0n, 1n, 2n]);
       assert.equal(new TextDecoder().decode(await folder.read("sub/b.csv")), "x,y\n1,2\n");
       assert.deepEqual(await folder.list(), ["a.txt", "sub"]);
       await folder.verify();
+      const copyDir = await Deno.makeTempDir({ prefix: "dj-copy-" });
+      await folder.download(copyDir);
+      assert.equal(await Deno.readTextFile(`${copyDir}/sub/b.csv`), "x,y\n1,2\n");
+      const streamed = await new Response(await folder.open("a.txt")).text();
+      assert.equal(streamed, "file a\n");
+      await Deno.remove(copyDir, { recursive: true });
       const bytesRef = r2.folder as ObjectRef;
       assert.equal(new TextDecoder().decode(await bytesRef.read()), "just bytes");
       assert.deepEqual(r1.raw_hash, hashBytes);
