@@ -62,6 +62,18 @@ function chainOf(attr: Attribute): Codec[] {
 }
 
 /**
+ * The insert key of one attribute in the reference's order: `_schema`, `_table`, `_field`, then
+ * the primary-key values (a spread with `_field` last would put it after the key values).
+ */
+function withField(key: Record<string, unknown>, field: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["_schema", "_table"]) if (k in key) out[k] = key[k];
+  out._field = field;
+  for (const [k, v] of Object.entries(key)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/**
  * The driver parameter of an attribute value: codecs encoded, core type converted. `null` and
  * `undefined` give SQL NULL without calling any codec.
  *
@@ -90,7 +102,7 @@ export async function encodeAttribute(
     chain[0].validate?.(v);
     for (const codec of chain) {
       v = await codec.encode(v as never, {
-        key: { ...ctx.key, _field: attr.name },
+        key: withField(ctx.key, attr.name),
         storeName,
         stores: ctx.stores,
         keyTypes: ctx.keyTypes,
