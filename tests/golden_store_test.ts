@@ -186,6 +186,7 @@ await onEveryBackend(
     const g = await loadGolden(c);
     const meta = JSON.parse(await Deno.readTextFile(STORE_METADATA));
     const local = await Deno.makeTempDir({ prefix: "dj-local-" });
+    (c.config as { downloadPath: string }).downloadPath = local;
     try {
       const { Session, Recording, BareAt } = g.tables;
       await Session.insert1({
