@@ -76,7 +76,10 @@ function dateTimeText(t: ValueTarget, v: unknown): string {
       pad(v.getUTCHours())
     }:${pad(v.getUTCMinutes())}:${pad(v.getUTCSeconds())}.${pad(v.getUTCMilliseconds(), 3)}`;
   }
-  if (v instanceof Temporal.PlainDateTime) return v.toString().replace("T", " ");
+  if (v instanceof Temporal.PlainDateTime) {
+    // Databases keep microseconds at most: Temporal's nanoseconds are cut, not rounded.
+    return v.toString().replace("T", " ").replace(/(\.\d{6})\d+$/, "$1");
+  }
   if (v instanceof Temporal.PlainDate) return `${v.toString()} 00:00:00`;
   if (typeof v === "string" && (DATETIME_RE.test(v.trim()) || DATE_RE.test(v.trim()))) {
     return v.trim().replace("T", " ");
@@ -134,13 +137,8 @@ export function pythonJson(value: unknown): string {
       if (!Number.isFinite(v)) throw new DataJointError(`JSON cannot hold the number ${v}`);
       return JSON.stringify(v);
     }
-    if (typeof v === "bigint") {
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        // Exact digits are still valid JSON; readers that parse into doubles would round.
-        return v.toString();
-      }
-      return v.toString();
-    }
+    // Exact digits are valid JSON (Python reads them exactly; JavaScript readers may round).
+    if (typeof v === "bigint") return v.toString();
     if (typeof v === "string") {
       return JSON.stringify(v).replace(
         /[\u007f-\uffff]/g,
