@@ -1,0 +1,208 @@
+/**
+ * The minimal insert and fetch path on MariaDB, PostgreSQL and PGlite: core-type values round-trip
+ * as documented, insert options (`skipDuplicates`, `replace`, `ignoreExtraFields`,
+ * `allowDirectInsert`), whole-batch atomicity, clear errors naming table and attribute, and the
+ * fetch side (restriction by values and NULL, order, limit/offset, keys, count, fetch1).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Connection } from "../lib/connection.ts";
+import {
+  DataJointError,
+  DuplicateError,
+  IntegrityError,
+  MissingAttributeError,
+  UnknownAttributeError,
+} from "../lib/errors.ts";
+import { schema as makeSchema } from "../lib/schema.ts";
+import { Computed, Manual } from "../lib/table.ts";
+import { onEveryBackend } from "./_connections.ts";
+import { scratchName } from "./_servers.ts";
+
+async function fixture(c: Connection) {
+  const name = scratchName("dj_rows_");
+  const lab = makeSchema(name, { connection: c });
+  @lab
+  class Animal extends Manual {
+    static override definition = `
+      animal_id : int32
+      ---
+      name : varchar(32)
+      sex = 'U' : enum('M', 'F', 'U')
+      born = null : date
+      seen = null : datetime(3)
+      weight = null : decimal(6,2)
+      alive = 1 : bool
+      tag = null : uuid
+      big = 0 : int64
+      notes = null : json
+      raw = null : bytes
+    `;
+  }
+  @lab
+  class Measure extends Manual {
+    static override definition = `
+      -> Animal
+      measure_id : int16
+      ---
+      value : float64
+    `;
+  }
+  @lab
+  class Summary extends Computed {
+    static override definition = `
+      -> Animal
+      ---
+      n : int32
+    `;
+  }
+  await lab.declare();
+  return { Animal, Measure, Summary, drop: () => lab.drop({ cascade: true }) };
+}
+
+await onEveryBackend("insert and fetch: core types round-trip as documented", async (c) => {
+  const { Animal, drop } = await fixture(c);
+  try {
+    await Animal.insert([
+      {
+        animal_id: 1,
+        name: "Mus",
+        sex: "F",
+        born: "2024-02-29",
+        seen: "2024-03-01 12:13:14.5",
+        weight: "23.45",
+        alive: false,
+        tag: "12345678-1234-5678-1234-567812345678",
+        big: 2n ** 62n,
+        notes: { rate: 30000, list: [1, "two", null], nested: { é: true } },
+        raw: new Uint8Array([0, 255, 7]),
+      },
+      { animal_id: 2, name: "Rattus" },
+    ]);
+    const [a, b] = await Animal.toDicts({ orderBy: "animal_id" });
+    assert.deepEqual(a, {
+      animal_id: 1,
+      name: "Mus",
+      sex: "F",
+      born: "2024-02-29",
+      seen: "2024-03-01 12:13:14.5",
+      weight: "23.45",
+      alive: false,
+      tag: "12345678-1234-5678-1234-567812345678",
+      big: 2n ** 62n,
+      notes: { rate: 30000, list: [1, "two", null], nested: { é: true } },
+      raw: new Uint8Array([0, 255, 7]),
+    });
+    assert.deepEqual(b, {
+      animal_id: 2,
+      name: "Rattus",
+      sex: "U",
+      born: null,
+      seen: null,
+      weight: null,
+      alive: true,
+      tag: null,
+      big: 0n,
+      notes: null,
+      raw: null,
+    });
+    // Restrictions bind their values with the attribute's type (a uuid, a bool, NULL).
+    assert.equal(
+      await Animal.restrict({ tag: "12345678-1234-5678-1234-567812345678" }).fetch1("name"),
+      "Mus",
+    );
+    assert.equal(await Animal.restrict({ alive: true }).fetch1("animal_id"), 2);
+    assert.equal(await Animal.restrict({ born: null }).fetch1("animal_id"), 2);
+    assert.deepEqual(await Animal.keys(), [{ animal_id: 1 }, { animal_id: 2 }]);
+    assert.deepEqual(
+      await Animal.toDicts({ orderBy: ["animal_id DESC"], limit: 1, offset: 1 }).then((r) =>
+        r.map((x) => x.animal_id)
+      ),
+      [1],
+    );
+    assert.equal(await Animal.restrict({ sex: "M" }).count(), 0);
+    await assert.rejects(() => Animal.fetch1(), /exactly one row/);
+    await assert.rejects(() => Animal.restrict({ nope: 1 }).toDicts(), UnknownAttributeError);
+  } finally {
+    await drop();
+  }
+});
+
+await onEveryBackend(
+  "insert: options, atomic batches and errors that say what to do",
+  async (c) => {
+    const { Animal, Measure, Summary, drop } = await fixture(c);
+    try {
+      await Animal.insert1({ animal_id: 1, name: "first" });
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 1, name: "again" }),
+        (e: unknown) => e instanceof DuplicateError && /skipDuplicates/.test(e.message),
+      );
+      assert.equal(
+        await Animal.insert([{ animal_id: 1, name: "again" }], { skipDuplicates: true }),
+        1,
+      );
+      assert.equal(await Animal.restrict({ animal_id: 1 }).fetch1("name"), "first");
+      await Animal.insert1({ animal_id: 1, name: "replaced", sex: "M" }, { replace: true });
+      assert.deepEqual(
+        await Animal.restrict({ animal_id: 1 }).fetch1("name", "sex"),
+        { name: "replaced", sex: "M" },
+      );
+
+      // One bad row in a batch: none of the batch goes in.
+      await assert.rejects(
+        () =>
+          Animal.insert([
+            { animal_id: 10, name: "ok" },
+            { animal_id: 11, name: "ok too" },
+            { animal_id: 10, name: "duplicate inside the batch" },
+          ]),
+        DuplicateError,
+      );
+      assert.equal(await Animal.count(), 1);
+
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 3, name: "x", colour: "brown" }),
+        (e: unknown) => e instanceof UnknownAttributeError && /ignoreExtraFields/.test(e.message),
+      );
+      await Animal.insert1({ animal_id: 3, name: "x", colour: "brown" }, {
+        ignoreExtraFields: true,
+      });
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 4 }),
+        (e: unknown) => e instanceof MissingAttributeError && /name/.test(e.message),
+      );
+      await assert.rejects(
+        () => Animal.insert1({ name: "no key" }),
+        (e: unknown) => e instanceof MissingAttributeError && /animal_id/.test(e.message),
+      );
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 5, name: "x", sex: "?" }),
+        (e: unknown) =>
+          e instanceof DataJointError && /sex/.test(e.message) && /'M'/.test(e.message),
+      );
+      await assert.rejects(
+        () => Animal.insert([[5, "x"] as unknown as Record<string, unknown>]),
+        /not an object/,
+      );
+      // Foreign keys are enforced by the server and reported with the table.
+      await assert.rejects(
+        () => Measure.insert1({ animal_id: 99, measure_id: 1, value: 1.5 }),
+        (e: unknown) => e instanceof IntegrityError && /measure/.test(e.message),
+      );
+      await Measure.insert1({ animal_id: 1, measure_id: 1, value: 1.5 });
+
+      // Auto-populated tables refuse direct inserts unless asked.
+      await assert.rejects(
+        () => Summary.insert1({ animal_id: 1, n: 1 }),
+        /allowDirectInsert/,
+      );
+      await Summary.insert1({ animal_id: 1, n: 1 }, { allowDirectInsert: true });
+      assert.equal(await Summary.count(), 1);
+      assert.equal(await Animal.insert([]), 0);
+    } finally {
+      await drop();
+    }
+  },
+);
