@@ -18,6 +18,18 @@ export function storesOf(ctx: EncodeContext | DecodeContext, codec: string): Sto
   return ctx.stores;
 }
 
+/**
+ * What a rejected value is, for error messages: `null`, the constructor name of an object
+ * (`Uint8Array`, `Object`), else its `typeof` (`string`, `undefined`).
+ */
+export function describeValue(value: unknown): string {
+  return value === null
+    ? "null"
+    : typeof value === "object"
+    ? `${value.constructor?.name}`
+    : typeof value;
+}
+
 /** Schema, table, field and primary-key entries of an insert key (reference `_extract_context`). */
 export interface InsertContext {
   /** Schema (database) name. */

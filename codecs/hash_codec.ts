@@ -17,7 +17,13 @@
  */
 import { CodecError, CorruptObjectError, DataJointError } from "../lib/errors.ts";
 import { computeHash, hashPath } from "../stores/paths.ts";
-import { insertContext, metadataOf, metadataStore, storesOf } from "./_store_context.ts";
+import {
+  describeValue,
+  insertContext,
+  metadataOf,
+  metadataStore,
+  storesOf,
+} from "./_store_context.ts";
 import type { CodecSpec, DecodeContext, EncodeContext } from "./registry.ts";
 
 /** The metadata a `<hash@>` column holds, in the reference's key order. */
@@ -117,13 +123,7 @@ export const hashCodec: CodecSpec<Uint8Array, HashMetadata> = {
   validate(value) {
     if (!(value instanceof Uint8Array)) {
       throw new CodecError(
-        `<hash@> stores bytes: give a Uint8Array, got ${
-          value === null
-            ? "null"
-            : typeof value === "object"
-            ? value.constructor?.name
-            : typeof value
-        }`,
+        `<hash@> stores bytes: give a Uint8Array, got ${describeValue(value)}`,
       );
     }
   },

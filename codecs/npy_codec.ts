@@ -15,7 +15,13 @@
 import { CodecError, DataJointError } from "../lib/errors.ts";
 import { objectPath } from "../stores/paths.ts";
 import { NDArray } from "./blob/ndarray.ts";
-import { insertContext, metadataOf, metadataStore, storesOf } from "./_store_context.ts";
+import {
+  describeValue,
+  insertContext,
+  metadataOf,
+  metadataStore,
+  storesOf,
+} from "./_store_context.ts";
 import { encodeNpy, npyDtypeName } from "./npy_format.ts";
 import { NpyRef } from "./npy_ref.ts";
 import type { CodecSpec } from "./registry.ts";
@@ -54,11 +60,7 @@ export const npyCodec: CodecSpec<NDArray, NpyMetadata> = {
     if (!(value instanceof NDArray)) {
       throw new CodecError(
         `<npy@> stores NumPy-style arrays: give an NDArray (NDArray.from(typedArray, shape)), got ${
-          value === null
-            ? "null"
-            : typeof value === "object"
-            ? value.constructor?.name
-            : typeof value
+          describeValue(value)
         }`,
       );
     }

@@ -103,6 +103,30 @@ export interface StoreCounters {
   removes: number;
 }
 
+/**
+ * Fresh request counters, every count zero.
+ *
+ * @example
+ * ```ts
+ * import { emptyCounters } from "./backend.ts";
+ * const counters = emptyCounters();
+ * counters.gets++;
+ * console.log(counters.gets); // 1
+ * ```
+ */
+export function emptyCounters(): StoreCounters {
+  return {
+    gets: 0,
+    rangeGets: 0,
+    bytesRead: 0,
+    puts: 0,
+    bytesWritten: 0,
+    stats: 0,
+    lists: 0,
+    removes: 0,
+  };
+}
+
 /** Options of {@link StoreBackend.put}. */
 export interface PutOptions {
   /**

@@ -22,13 +22,14 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
-import type {
-  PutOptions,
-  StoreBackend,
-  StoreCounters,
-  StoreEntry,
-  StoreSpec,
-  StoreStat,
+import {
+  emptyCounters,
+  type PutOptions,
+  type StoreBackend,
+  type StoreCounters,
+  type StoreEntry,
+  type StoreSpec,
+  type StoreStat,
 } from "./backend.ts";
 import { assertStorePath } from "./paths.ts";
 
@@ -90,16 +91,7 @@ export class FileStore implements StoreBackend {
   /** The specification, defaults applied. */
   readonly spec: StoreSpec;
   /** Request counters since creation. */
-  readonly counters: StoreCounters = {
-    gets: 0,
-    rangeGets: 0,
-    bytesRead: 0,
-    puts: 0,
-    bytesWritten: 0,
-    stats: 0,
-    lists: 0,
-    removes: 0,
-  };
+  readonly counters: StoreCounters = emptyCounters();
   /** The absolute store folder. */
   readonly root: string;
 

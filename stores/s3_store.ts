@@ -37,13 +37,14 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { dirname, resolve } from "node:path";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
-import type {
-  PutOptions,
-  StoreBackend,
-  StoreCounters,
-  StoreEntry,
-  StoreSpec,
-  StoreStat,
+import {
+  emptyCounters,
+  type PutOptions,
+  type StoreBackend,
+  type StoreCounters,
+  type StoreEntry,
+  type StoreSpec,
+  type StoreStat,
 } from "./backend.ts";
 import { assertStorePath } from "./paths.ts";
 
@@ -187,16 +188,7 @@ export class S3Store implements StoreBackend {
   /** The specification, defaults applied. */
   readonly spec: StoreSpec;
   /** Request counters since creation (`lists` counts listing requests, one per page). */
-  readonly counters: StoreCounters = {
-    gets: 0,
-    rangeGets: 0,
-    bytesRead: 0,
-    puts: 0,
-    bytesWritten: 0,
-    stats: 0,
-    lists: 0,
-    removes: 0,
-  };
+  readonly counters: StoreCounters = emptyCounters();
   /** The endpoint URL in use. */
   readonly endpoint: string;
   /** The bucket. */

@@ -5,11 +5,27 @@
  *
  * @module
  */
+import type { DatabaseConfig } from "../lib/config.ts";
 import { Connection } from "../lib/connection.ts";
 import { mysqlSettings, pgSettings, serverTest } from "./_servers.ts";
 
 /** The three backends as tests name them. */
 export type TestBackend = "mysql" | "postgres" | "pglite";
+
+/** The `database` settings of a server backend, from `DJ_MYSQL_*` or `DJ_PG_*`. */
+export function serverDatabase(
+  backend: "mysql" | "postgres",
+): Pick<DatabaseConfig, "backend" | "host" | "port" | "user" | "password" | "name"> {
+  const s = backend === "mysql" ? mysqlSettings() : pgSettings();
+  return {
+    backend: backend === "mysql" ? "mysql" : "postgresql",
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    name: s.database,
+  };
+}
 
 /**
  * A connection to a test backend; PGlite is in memory (slow to start: share one per file).
@@ -30,20 +46,10 @@ export function openTestConnection(backend: TestBackend): Promise<Connection> {
       overrides: { database: { backend: "pglite", path: "memory://" } },
     });
   }
-  const s = backend === "mysql" ? mysqlSettings() : pgSettings();
   return Connection.open({
     env,
     ignoreFile: true,
-    overrides: {
-      database: {
-        backend: backend === "mysql" ? "mysql" : "postgresql",
-        host: s.host,
-        port: s.port,
-        user: s.user,
-        password: s.password,
-        name: s.database,
-      },
-    },
+    overrides: { database: serverDatabase(backend) },
   });
 }
 

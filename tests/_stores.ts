@@ -14,6 +14,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { Connection } from "../lib/connection.ts";
+import type { StoreSpec } from "../stores/backend.ts";
 import { openTestConnection, type TestBackend } from "./_connections.ts";
 import { type S3Settings, s3Settings, scratchName, serverTest } from "./_servers.ts";
 
@@ -28,6 +29,23 @@ export interface ScratchStores {
   where: string;
   /** Removes folders or buckets. */
   dispose(): Promise<void>;
+}
+
+/**
+ * A file store's specification with the reference defaults (flat hashes, no partitions, 8-letter
+ * tokens, `_hash`/`_schema` sections, no filepath prefix).
+ */
+export function fileSpec(location: string): StoreSpec {
+  return {
+    protocol: "file",
+    location,
+    subfolding: null,
+    partition_pattern: null,
+    token_length: 8,
+    hash_prefix: "_hash",
+    schema_prefix: "_schema",
+    filepath_prefix: null,
+  };
 }
 
 /** An S3 client for the test server. */

@@ -36,8 +36,9 @@ import { Computed, Manual } from "../lib/table.ts";
 import { resolveType } from "../lib/types.ts";
 import { Graph, graph, type StoredGraph } from "../examples/plugins/graph_codec.ts";
 import { adjacencyMatrix, cgraph } from "../examples/plugins/cgraph_codec.ts";
-import { onEveryBackend, type TestBackend } from "./_connections.ts";
-import { mysqlSettings, pgSettings, scratchName, serverTest } from "./_servers.ts";
+import { onEveryBackend, serverDatabase, type TestBackend } from "./_connections.ts";
+import { sampleGraph } from "./_graphs.ts";
+import { scratchName, serverTest } from "./_servers.ts";
 import { onEveryBackendAndStore } from "./_stores.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -128,15 +129,6 @@ function isBlob(bytes: unknown): boolean {
   if (!(bytes instanceof Uint8Array)) return false;
   const head = new TextDecoder().decode(bytes.slice(0, 6));
   return head.startsWith("dj0\0") || head.startsWith("mYm\0") || head === "ZL123\0";
-}
-
-/** A small directed graph with node and edge attributes. */
-function sampleGraph(): Graph {
-  return new Graph({ directed: true })
-    .addNode("soma", { depth: 40 })
-    .addEdge("soma", "axon", { weight: 2.5 })
-    .addEdge("axon", "bouton")
-    .addEdge("bouton", "soma", { weight: 0.5, kind: "feedback" });
 }
 
 /** Asserts `x` is a Graph equal to `expected` (nodes, edges, attributes, direction). */
@@ -1534,18 +1526,6 @@ async function writeProject(
   );
 }
 
-function serverDatabase(backend: "mysql" | "postgres"): Record<string, unknown> {
-  const s = backend === "mysql" ? mysqlSettings() : pgSettings();
-  return {
-    backend: backend === "mysql" ? "mysql" : "postgresql",
-    host: s.host,
-    port: s.port,
-    user: s.user,
-    password: s.password,
-    name: s.database,
-  };
-}
-
 async function pluginLoadingTest(backend: TestBackend): Promise<void> {
   const name = unique("stamp");
   const root = await Deno.makeTempDir({ prefix: "dj-contract-project-" });
@@ -1561,7 +1541,7 @@ async function pluginLoadingTest(backend: TestBackend): Promise<void> {
     Connection.open({
       cwd,
       env: {},
-      overrides: backend === "pglite" ? {} : { database: serverDatabase(backend) as never },
+      overrides: backend === "pglite" ? {} : { database: serverDatabase(backend) },
     });
   const schemaName = scratchName("dj_contract_plugin_");
   const definition = `

@@ -9,9 +9,11 @@ import { CorruptObjectError, DataJointError, MissingExternalFile } from "../lib/
 import { NDArray } from "../codecs/blob/ndarray.ts";
 import { encodeNpy } from "../codecs/npy_format.ts";
 import { NpyRef, type NpyRefMetadata } from "../codecs/npy_ref.ts";
-import type { StoreBackend, StoreSpec } from "../stores/backend.ts";
+import type { StoreBackend } from "../stores/backend.ts";
 import { FileStore } from "../stores/file_store.ts";
 import { GOLDEN_ROOT, goldenFile } from "./_golden.ts";
+import { buildNpy } from "./_npy.ts";
+import { fileSpec } from "./_stores.ts";
 
 const metadataFile = goldenFile("ddl/store-metadata.json");
 
@@ -25,26 +27,13 @@ async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
-function spec(location: string): StoreSpec {
-  return {
-    protocol: "file",
-    location,
-    subfolding: null,
-    partition_pattern: null,
-    token_length: 8,
-    hash_prefix: "_hash",
-    schema_prefix: "_schema",
-    filepath_prefix: null,
-  };
-}
-
 /** A store over a fresh temp folder, and a factory that counts how often it is opened. */
 async function fixture(copyGolden = false) {
   const root = await Deno.makeTempDir({ prefix: "npy_ref_" });
   if (copyGolden) {
     await copyDir(new URL("ddl/store/mysql/main", GOLDEN_ROOT).pathname, join(root, "main"));
   }
-  const store = new FileStore("main", spec(join(root, "main")));
+  const store = new FileStore("main", fileSpec(join(root, "main")));
   let opened = 0;
   const open = (): Promise<StoreBackend> => {
     opened++;
@@ -196,14 +185,12 @@ Deno.test("NpyRef rows(): Python slice bounds, exact byte ranges, no whole-file 
 Deno.test("NpyRef rows(): a header longer than the first probe is read again in full", async () => {
   await using fx = await fixture();
   // A valid v1 file whose header NumPy-style padding makes 1024 bytes long.
-  const text = "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 2), }";
-  const header = text + " ".repeat(1024 - 10 - text.length - 1) + "\n";
-  const file = new Uint8Array(1024 + 32);
-  file.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(file.buffer).setUint16(8, header.length, true);
-  file.set(Uint8Array.from(header, (c) => c.charCodeAt(0)), 10);
   const values = new Int32Array([1, 2, 3, 4, 5, 6, 7, 8]);
-  file.set(new Uint8Array(values.buffer), 1024);
+  const file = buildNpy(
+    "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 2), }",
+    new Uint8Array(values.buffer),
+    { align: 1024 },
+  );
   await fx.put("long.npy", file);
   const ref = new NpyRef({ path: "long.npy", store: null, dtype: "int32", shape: [4, 2] }, fx.open);
   const rows = await ref.rows(1, 3);
@@ -215,13 +202,11 @@ Deno.test("NpyRef rows(): a header longer than the first probe is read again in 
 Deno.test("NpyRef rows(): Fortran-order files fall back to a full load", async () => {
   await using fx = await fixture();
   // [[1, 2, 3], [4, 5, 6]] stored column by column, built from the format specification.
-  const text = "{'descr': '<i2', 'fortran_order': True, 'shape': (2, 3), }";
-  const header = text + " ".repeat(128 - 10 - text.length - 1) + "\n";
-  const file = new Uint8Array(128 + 12);
-  file.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(file.buffer).setUint16(8, header.length, true);
-  file.set(Uint8Array.from(header, (c) => c.charCodeAt(0)), 10);
-  file.set(new Uint8Array(new Int16Array([1, 4, 2, 5, 3, 6]).buffer), 128);
+  const file = buildNpy(
+    "{'descr': '<i2', 'fortran_order': True, 'shape': (2, 3), }",
+    new Uint8Array(new Int16Array([1, 4, 2, 5, 3, 6]).buffer),
+    { align: 128 },
+  );
   await fx.put("f.npy", file);
   const ref = new NpyRef({ path: "f.npy", store: "main", dtype: "int16", shape: [2, 3] }, fx.open);
   const row = await ref.rows(1);

@@ -20,6 +20,7 @@ import { CodecError, ConfigError, DeclarationError } from "../lib/errors.ts";
 import { resolveType } from "../lib/types.ts";
 import { Graph } from "../examples/plugins/graph_codec.ts";
 import { adjacencyMatrix } from "../examples/plugins/cgraph_codec.ts";
+import { sampleGraph } from "./_graphs.ts";
 
 const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
 const FIXTURE = join(REPO_DIR, "tests/fixtures/plugin_project/deno.json");
@@ -59,14 +60,6 @@ async function roundTrip(type: string, value: unknown): Promise<unknown> {
   let back: unknown = stored;
   for (const c of [...chain].reverse()) back = await c.decode(back, { key: {} });
   return back;
-}
-
-function sampleGraph(): Graph {
-  return new Graph({ directed: true })
-    .addNode("soma", { depth: 40 })
-    .addEdge("soma", "axon", { weight: 2.5 })
-    .addEdge("axon", "bouton")
-    .addEdge("bouton", "soma", { weight: 0.5, kind: "feedback" });
 }
 
 /** Serves the repository's .ts files over loopback HTTP, recording the paths requested. */

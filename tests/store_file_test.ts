@@ -6,25 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
-import type { StoreEntry, StoreSpec } from "../stores/backend.ts";
+import type { StoreEntry } from "../stores/backend.ts";
 import { FileStore } from "../stores/file_store.ts";
 import { computeHash } from "../stores/paths.ts";
 import { mapPool } from "../stores/pool.ts";
 import { goldenFile } from "./_golden.ts";
 import { assertBytesEqual, randomBytes } from "./_servers.ts";
-
-function fileSpec(location: string): StoreSpec {
-  return {
-    protocol: "file",
-    location,
-    subfolding: null,
-    partition_pattern: null,
-    token_length: 8,
-    hash_prefix: "_hash",
-    schema_prefix: "_schema",
-    filepath_prefix: null,
-  };
-}
+import { fileSpec } from "./_stores.ts";
 
 /** Runs `fn` with a FileStore on a fresh temp folder, removed afterwards. */
 async function withStore(fn: (store: FileStore, root: string) => Promise<void>): Promise<void> {

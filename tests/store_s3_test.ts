@@ -15,7 +15,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
 import type { StoreEntry, StoreSpec } from "../stores/backend.ts";
@@ -32,6 +32,7 @@ import {
   scratchName,
   serverTest,
 } from "./_servers.ts";
+import { s3Client } from "./_stores.ts";
 
 const MiB = 1024 * 1024;
 
@@ -58,17 +59,6 @@ Deno.test("S3Store: key layout and url without a server", async () => {
     await noLoc.close();
   }
 });
-
-function rawClient(s: S3Settings): S3Client {
-  return new S3Client({
-    endpoint: s.endpoint,
-    region: s.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s.accessKey, secretAccessKey: s.secretKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-}
 
 function s3Spec(s: S3Settings, bucket: string, extra: Record<string, unknown> = {}): StoreSpec {
   return storeSpec({
@@ -154,7 +144,7 @@ function rejectsWith(
 
 await serverTest("s3", "S3 store against a real server", async (t) => {
   const s = s3Settings()!;
-  const client = rawClient(s);
+  const client = s3Client(s);
   const Bucket = scratchName("dj-store-");
   await client.send(new CreateBucketCommand({ Bucket }));
   const opts: S3StoreOptions = { partSize: 5 * MiB, multipartThreshold: 8 * MiB, queueSize: 2 };

@@ -12,6 +12,7 @@ import { FileStore } from "../stores/file_store.ts";
 import { Stores } from "../stores/open.ts";
 import { S3Store } from "../stores/s3_store.ts";
 import { resolveStoreName, storeSpec } from "../stores/spec.ts";
+import { fileSpec } from "./_stores.ts";
 
 function throwsWith(fn: () => unknown, cls: typeof DataJointError, ...parts: string[]): void {
   assert.throws(fn, (e: unknown) => {
@@ -23,16 +24,7 @@ function throwsWith(fn: () => unknown, cls: typeof DataJointError, ...parts: str
 
 Deno.test("storeSpec: file defaults (reference §4.2) and lowercase protocol", () => {
   const spec = storeSpec({ main: { protocol: "FILE", location: "/data/store" } }, "main");
-  assert.deepEqual(spec, {
-    protocol: "file",
-    location: "/data/store",
-    subfolding: null,
-    partition_pattern: null,
-    token_length: 8,
-    hash_prefix: "_hash",
-    schema_prefix: "_schema",
-    filepath_prefix: null,
-  });
+  assert.deepEqual(spec, fileSpec("/data/store"));
 });
 
 Deno.test("storeSpec: s3 defaults: secure true, credentials both or neither", () => {
