@@ -51,7 +51,7 @@ export {
   ObjectRef,
 } from "./codecs/object_ref.ts";
 export { NpyRef, type NpyRefMetadata } from "./codecs/npy_ref.ts";
-export { decodeNpy, encodeNpy } from "./codecs/npy_format.ts";
+export { decodeNpy, type DecodeNpyOptions, encodeNpy } from "./codecs/npy_format.ts";
 export {
   ensureCodecs,
   listPluginCodecs,

@@ -881,7 +881,7 @@ class LiteralParser {
  * a.at(1, 0); // 3
  * ```
  */
-export function decodeNpy(bytes: Uint8Array): NDArray {
+export function decodeNpy(bytes: Uint8Array, options: DecodeNpyOptions = {}): NDArray {
   const header = parseNpyHeader(bytes);
   const extra = bytes.length - header.headerLength - header.dataLength;
   if (extra !== 0) {
@@ -889,7 +889,24 @@ export function decodeNpy(bytes: Uint8Array): NDArray {
       `Bad .npy file: ${extra} unexpected bytes after the ${header.dataLength} bytes of data the header describes`,
     );
   }
-  return decodeNpyData(header, bytes.subarray(header.headerLength));
+  return decodeNpyData(header, bytes.subarray(header.headerLength), header.shape, options);
+}
+
+/**
+ * Options of {@link decodeNpy} and {@link decodeNpyData}.
+ *
+ * @example
+ * ```ts
+ * import type { DecodeNpyOptions } from "./npy_format.ts";
+ * const options: DecodeNpyOptions = { adopt: true };
+ * ```
+ */
+export interface DecodeNpyOptions {
+  /**
+   * The caller hands the bytes over (a fresh download): numeric C-order data in host byte order
+   * that is suitably aligned becomes the array's storage without a copy.
+   */
+  adopt?: boolean;
 }
 
 /**
@@ -911,6 +928,7 @@ export function decodeNpyData(
   header: NpyHeader,
   data: Uint8Array,
   shape: readonly number[] = header.shape,
+  options: DecodeNpyOptions = {},
 ): NDArray {
   const dt = parseNpyDType(header.descr);
   let n = 1;
@@ -937,7 +955,7 @@ export function decodeNpyData(
     case "f":
     case "c":
     case "M":
-      return decodeNumeric(dt, data, n, shape, fortran);
+      return decodeNumeric(dt, data, n, shape, fortran, options.adopt === true);
     default:
       throw unsupportedForNDArray(dt);
   }
@@ -973,6 +991,7 @@ function decodeNumeric(
   n: number,
   shape: readonly number[],
   fortran: boolean,
+  adopt = false,
 ): NDArray {
   const dtype = ndarrayDType(dt);
   if (dtype === undefined) throw unsupportedForNDArray(dt);
@@ -980,15 +999,16 @@ function decodeNumeric(
   const ctor = info.ctor!;
   const complex = isComplexDType(dtype);
   // slice() copies into a fresh buffer at offset 0: aligned for any element size, and the result
-  // never aliases the caller's bytes.
-  const raw = data.slice();
+  // never aliases the caller's bytes. Adopted bytes are the caller's to give: a view saves a copy
+  // (the .npy header pads data to 64 bytes, so downloads are aligned).
+  const raw = adopt && !complex && data.byteOffset % dt.itemSize === 0 ? data : data.slice();
   const swapWidth = complex ? dt.itemSize / 2 : dt.itemSize;
   if (dt.byteOrder !== "|" && dt.byteOrder !== HOST_ORDER && swapWidth > 1) {
     swapBytes(raw, swapWidth);
   }
   let planes: NumericTypedArray[];
   if (complex) {
-    const both = new ctor(raw.buffer, 0, 2 * n) as Float32Array | Float64Array;
+    const both = new ctor(raw.buffer as ArrayBuffer, raw.byteOffset, 2 * n) as Float32Array | Float64Array;
     const re = new ctor(n) as Float32Array | Float64Array;
     const im = new ctor(n) as Float32Array | Float64Array;
     for (let i = 0; i < n; i++) {
@@ -997,7 +1017,7 @@ function decodeNumeric(
     }
     planes = [re, im];
   } else {
-    planes = [new ctor(raw.buffer, 0, n)];
+    planes = [new ctor(raw.buffer as ArrayBuffer, raw.byteOffset, n)];
   }
   if (fortran) {
     planes = planes.map((plane) => {

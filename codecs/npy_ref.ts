@@ -257,7 +257,7 @@ export class NpyRef {
         } but the read returned ${bytes.length}`,
       );
     }
-    return this.#annotate(backend, () => decodeNpyData(header, bytes, rowShape));
+    return this.#annotate(backend, () => decodeNpyData(header, bytes, rowShape, { adopt: true }));
   }
 
   /** `NpyRef(shape=[4, 3], dtype=float32, not loaded)`. */
@@ -291,7 +291,7 @@ export class NpyRef {
     const bytes = await backend.get(this.#meta.path);
     return this.#annotate(backend, () => {
       this.#verify(parseNpyHeader(bytes));
-      return decodeNpy(bytes);
+      return decodeNpy(bytes, { adopt: true }); // a fresh download: nobody else holds it
     });
   }
 

@@ -796,3 +796,18 @@ print(json.dumps(out))
     }
   },
 });
+
+Deno.test("npy: adopted bytes become the array's storage; others are copied", () => {
+  const file = encodeNpy(NDArray.from(new Float64Array([1.5, -2, 3]), [3]));
+  const copied = decodeNpy(file);
+  assert.notEqual((copied.data as Float64Array).buffer, file.buffer);
+  const adopted = decodeNpy(file, { adopt: true });
+  assert.equal((adopted.data as Float64Array).buffer, file.buffer, "no copy for a fresh download");
+  assert.deepEqual([...adopted.data as Float64Array], [1.5, -2, 3]);
+  // Misaligned data (here: one byte in) is copied even when adopted.
+  const shifted = new Uint8Array(file.length + 1);
+  shifted.set(file, 1);
+  const fromShifted = decodeNpy(shifted.subarray(1), { adopt: true });
+  assert.notEqual((fromShifted.data as Float64Array).buffer, shifted.buffer);
+  assert.deepEqual([...fromShifted.data as Float64Array], [1.5, -2, 3]);
+});
