@@ -1008,7 +1008,9 @@ function decodeNumeric(
   }
   let planes: NumericTypedArray[];
   if (complex) {
-    const both = new ctor(raw.buffer as ArrayBuffer, raw.byteOffset, 2 * n) as Float32Array | Float64Array;
+    const both = new ctor(raw.buffer as ArrayBuffer, raw.byteOffset, 2 * n) as
+      | Float32Array
+      | Float64Array;
     const re = new ctor(n) as Float32Array | Float64Array;
     const im = new ctor(n) as Float32Array | Float64Array;
     for (let i = 0; i < n; i++) {
