@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { CodecError } from "../lib/errors.ts";
+import { escapeNonAscii } from "../lib/values.ts";
 import type { DecodeContext, EncodeContext, StoreAccess } from "./registry.ts";
 
 /** The store access of a context, or an error that says the codec needs one. */
@@ -101,8 +103,23 @@ export function isoTimestamp(now: Date = new Date()): string {
  * JSON with two-space indentation and non-ASCII escaped, as Python's `json.dumps(indent=2)`.
  */
 export function pythonIndentedJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return escapeNonAscii(JSON.stringify(value, null, 2));
+}
+
+/**
+ * The local path a codec input names: a non-empty string, or a `file:` URL.
+ */
+export function localPathOf(value: unknown, codec: string): string {
+  if (value instanceof URL) {
+    if (value.protocol !== "file:") {
+      throw new CodecError(`<${codec}> takes local paths, got the URL ${value.href}`);
+    }
+    return fileURLToPath(value);
+  }
+  if (typeof value !== "string" || value === "") {
+    throw new CodecError(
+      `<${codec}> takes the path of a local file (string or file URL), got ${describeValue(value)}`,
+    );
+  }
+  return value;
 }

@@ -16,24 +16,8 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import { CodecError } from "../lib/errors.ts";
+import { localPathOf } from "./_store_context.ts";
 import type { CodecSpec } from "./registry.ts";
-
-function localPath(value: unknown): string {
-  if (value instanceof URL) {
-    if (value.protocol !== "file:") {
-      throw new CodecError(`<attach> takes a local file, got the URL ${value.href}`);
-    }
-    return decodeURIComponent(value.pathname);
-  }
-  if (typeof value !== "string" || value === "") {
-    throw new CodecError(
-      `<attach> takes the path of a local file (string or file URL), got ${
-        value === null ? "null" : typeof value
-      }`,
-    );
-  }
-  return value;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -138,7 +122,7 @@ export const attachCodec: CodecSpec<string, Uint8Array> = {
   name: "attach",
   getDtype: (isStore) => (isStore ? "<hash>" : "bytes"),
   validate(value) {
-    const path = localPath(value);
+    const path = localPathOf(value, "attach");
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(path);
@@ -148,7 +132,7 @@ export const attachCodec: CodecSpec<string, Uint8Array> = {
     if (!info.isFile) throw new CodecError(`<attach> takes a file, and ${path} is not one`);
   },
   async encode(value) {
-    const path = localPath(value);
+    const path = localPathOf(value, "attach");
     return packAttachment(basename(path), await Deno.readFile(path));
   },
   decode(stored, ctx) {

@@ -23,6 +23,7 @@ import { mapPool } from "../stores/pool.ts";
 import {
   insertContext,
   isoTimestamp,
+  localPathOf,
   metadataOf,
   metadataStore,
   pythonIndentedJson,
@@ -41,14 +42,6 @@ export type ObjectInput =
 
 /** Parallel uploads of one folder's files. */
 const FOLDER_CONCURRENCY = 8;
-
-function localPath(v: string | URL): string {
-  if (v instanceof URL) {
-    if (v.protocol !== "file:") throw new CodecError(`<object@> takes local paths, got ${v.href}`);
-    return decodeURIComponent(v.pathname);
-  }
-  return v;
-}
 
 /** Files of a local folder, relative `/`-paths: files of a folder first, then its sub-folders. */
 async function folderFiles(root: string): Promise<{ path: string; size: number }[]> {
@@ -134,7 +127,7 @@ async function encodeObject(value: ObjectInput, ctx: EncodeContext): Promise<Obj
       "<object@> takes a Uint8Array, [ext, bytes], the path of a local file or folder, or stored metadata",
     );
   }
-  const source = localPath(value);
+  const source = localPathOf(value, "object");
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(source);

@@ -18,7 +18,7 @@
  */
 import { type Codec, getCodec, type StoreAccess, type WrittenObject } from "../codecs/registry.ts";
 import type { Dialect } from "./adapters/dialect.ts";
-import { CodecError, DataJointError } from "./errors.ts";
+import { CodecError, type DataJointError, withContext } from "./errors.ts";
 import type { Attribute } from "./heading.ts";
 import { fromSqlValue, toSqlValue } from "./values.ts";
 
@@ -157,18 +157,8 @@ export function located(
   key: Record<string, unknown>,
   attribute: string,
 ): DataJointError {
-  const err = e instanceof Error ? e : new Error(String(e));
   const where = `${table} key ${
     JSON.stringify(key, (_, x) => (typeof x === "bigint" ? x.toString() : x))
   } attribute ${attribute}`;
-  const message = `${where}: ${err.message}`;
-  if (err instanceof DataJointError) {
-    const Cls = err.constructor as new (m: string, o?: ErrorOptions) => DataJointError;
-    try {
-      return new Cls(message, { cause: err });
-    } catch {
-      // A subclass with another constructor signature: fall back to the base class.
-    }
-  }
-  return new DataJointError(message, { cause: err });
+  return withContext(e, where);
 }

@@ -21,7 +21,7 @@ import type { Backend, Driver, ExecResult, Row } from "./adapters/driver.ts";
 import { openDriver } from "./adapters/open.ts";
 import { type Config, loadConfig, type LoadConfigOptions } from "./config.ts";
 import { DataJointError } from "./errors.ts";
-import { deriveHeading, type Heading } from "./heading.ts";
+import { deriveHeading, type Heading, TYPE_MARKER } from "./heading.ts";
 import { ensureCodecs } from "../codecs/plugins.ts";
 import { getCodec } from "../codecs/registry.ts";
 import { Stores } from "../stores/open.ts";
@@ -243,8 +243,8 @@ export class Connection {
     // Codecs named in column comments may be plugins not imported yet: load them first.
     const markers: string[] = [];
     for (const col of info.columns) {
-      const m = /^:(<[^:]+>):/.exec(this.kit.readComment(col.comment ?? ""));
-      if (m) markers.push(m[1]);
+      const type = TYPE_MARKER.exec(this.kit.readComment(col.comment ?? ""))?.[1];
+      if (type?.startsWith("<")) markers.push(type);
     }
     if (markers.length > 0) await ensureCodecs(markers, { projectRoot: this.config.projectRoot });
     return deriveHeading(schema, info, {

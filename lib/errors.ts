@@ -239,3 +239,30 @@ export class CorruptObjectError extends StoreError {}
  * ```
  */
 export class CodecError extends DataJointError {}
+
+/**
+ * The same error with `prefix` in front of its message (where it happened), keeping its class and
+ * server `code`, with the original as `cause`. A non-`DataJointError` becomes a `DataJointError`.
+ *
+ * @example
+ * ```ts
+ * import { DuplicateError, withContext } from "./errors.ts";
+ * const e = withContext(new DuplicateError("Duplicate entry '1'", { code: "1062" }), "`lab`.`subject`");
+ * console.log(e instanceof DuplicateError, e.message); // true `lab`.`subject`: Duplicate entry '1'
+ * ```
+ */
+export function withContext(e: unknown, prefix: string): DataJointError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const message = `${prefix}: ${err.message}`;
+  if (err instanceof DataJointError) {
+    const Cls = err.constructor as new (m: string, o?: ErrorOptions & { code?: string }) => Error;
+    const code = (err as { code?: string }).code;
+    try {
+      const made = new Cls(message, { cause: err, ...(code === undefined ? {} : { code }) });
+      if (made instanceof DataJointError) return made;
+    } catch {
+      // A subclass with another constructor signature: fall back to the base class.
+    }
+  }
+  return new DataJointError(message, { cause: err });
+}

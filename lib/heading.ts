@@ -128,7 +128,17 @@ export interface TableLookup {
   readComment?: (stored: string) => string;
 }
 
-const MARKER = /^:([^:]+):(.*)$/s;
+/**
+ * The type marker of a column comment: `:<type>:<user comment>` (group 1 the type, 2 the comment).
+ *
+ * @example
+ * ```ts
+ * import { TYPE_MARKER } from "./heading.ts";
+ * console.log(TYPE_MARKER.exec(":<blob@main>:raw trace")?.[1]); // <blob@main>
+ * ```
+ */
+export const TYPE_MARKER: RegExp = /^:([^:]+):(.*)$/s;
+const MARKER = TYPE_MARKER;
 
 interface TypeFacts {
   type: string;

@@ -26,6 +26,7 @@ import {
   DuplicateError,
   MissingAttributeError,
   UnknownAttributeError,
+  withContext,
 } from "./errors.ts";
 import type { Attribute, Heading } from "./heading.ts";
 import { tierOfTableName } from "./naming.ts";
@@ -221,13 +222,7 @@ export async function insertRows(
         { cause: e, code: e.code },
       );
     }
-    if (e instanceof DataJointError && !e.message.includes(table)) {
-      const Cls = e.constructor as new (m: string, o?: ErrorOptions) => DataJointError;
-      throw new Cls(`${table}: ${e.message}`, {
-        cause: e,
-        ...("code" in e ? { code: e.code } : {}),
-      });
-    }
+    if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;
   }
   return checked.length;

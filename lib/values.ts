@@ -32,6 +32,7 @@
 import type { Dialect } from "./adapters/dialect.ts";
 import { DataJointError } from "./errors.ts";
 import type { CoreType, NativeType } from "./types.ts";
+import { BLOB_KIND, UUID } from "../codecs/blob/scalars.ts";
 
 /** What this module needs to know about an attribute. */
 export interface ValueTarget {
@@ -104,17 +105,31 @@ function uuidText(t: ValueTarget, v: unknown): string {
   const s = typeof v === "string"
     ? v.trim()
     : typeof v === "object" && v !== null && (v as { [k: symbol]: unknown })[
-          Symbol.for("datajoint.blob.kind")
+          BLOB_KIND
         ] === "uuid"
     ? String(v)
     : undefined;
   if (s === undefined || !UUID_RE.test(s)) {
     throw wrongType(t, "a UUID (12345678-1234-5678-1234-567812345678)", v);
   }
-  const hex = s.replaceAll("-", "").toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
-    hex.slice(20)
-  }`;
+  return new UUID(s).toString();
+}
+
+/**
+ * Escapes every character outside ASCII (and DEL) of JSON text as `\uXXXX` (UTF-16 units), as
+ * Python's `json.dumps` does with its default `ensure_ascii=True`.
+ *
+ * @example
+ * ```ts
+ * import { escapeNonAscii } from "./values.ts";
+ * console.log(escapeNonAscii('"é"')); // "\u00e9"
+ * ```
+ */
+export function escapeNonAscii(json: string): string {
+  return json.replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
@@ -139,12 +154,7 @@ export function pythonJson(value: unknown): string {
     }
     // Exact digits are valid JSON (Python reads them exactly; JavaScript readers may round).
     if (typeof v === "bigint") return v.toString();
-    if (typeof v === "string") {
-      return JSON.stringify(v).replace(
-        /[\u007f-\uffff]/g,
-        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-      );
-    }
+    if (typeof v === "string") return escapeNonAscii(JSON.stringify(v));
     if (typeof v !== "object") throw new DataJointError(`JSON cannot hold a ${typeof v}`);
     if (seen.has(v)) throw new DataJointError("JSON cannot hold a cyclic value");
     seen.add(v);
@@ -226,7 +236,7 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
         ? (Number.isFinite(value) ? String(value) : "")
         : typeof value === "string" ||
             (typeof value === "object" &&
-              (value as { [k: symbol]: unknown })[Symbol.for("datajoint.blob.kind")] ===
+              (value as { [k: symbol]: unknown })[BLOB_KIND] ===
                 "decimal")
         ? String(value).trim()
         : "";

@@ -218,6 +218,29 @@ export interface Dialect {
 }
 
 /**
+ * `INSERT INTO schema.table (columns) VALUES (…), (…)` without any conflict clause.
+ *
+ * @example
+ * ```ts
+ * import { insertInto } from "./dialect.ts";
+ * const q = (id: string) => `"${id}"`;
+ * console.log(insertInto({ schema: "lab", table: "t" }, ["a"], 2, (n) => `$${n}`, q));
+ * // INSERT INTO "lab"."t" ("a") VALUES ($1), ($2)
+ * ```
+ */
+export function insertInto(
+  target: { schema: string; table: string },
+  columns: string[],
+  rows: number,
+  placeholder: (n: number) => string,
+  quote: (identifier: string) => string,
+): string {
+  return `INSERT INTO ${quote(target.schema)}.${quote(target.table)} (${
+    columns.map(quote).join(", ")
+  }) VALUES ${valuesList(rows, columns.length, placeholder)}`;
+}
+
+/**
  * The `VALUES (…), (…)` list of an insert: `rows` groups of `width` placeholders.
  *
  * @example

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { UUID } from "../../codecs/blob/scalars.ts";
 import { DataJointError, DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
 import {
@@ -21,9 +22,9 @@ import {
   type EnumType,
   foreignKeyClause,
   hiddenColumn,
+  insertInto,
   singletonColumn,
   type TablePlan,
-  valuesList,
 } from "./dialect.ts";
 
 const CORE: Record<string, string> = {
@@ -142,25 +143,15 @@ export const mysqlDialect: Dialect = {
   dropSchema: (schema) => `DROP DATABASE IF EXISTS ${quote(schema)}`,
   beginTransaction: "START TRANSACTION WITH CONSISTENT SNAPSHOT",
   boolParam: (b) => (b ? 1 : 0),
-  uuidParam: (canonical) => {
-    const hex = canonical.replaceAll("-", "");
-    const out = new Uint8Array(16);
-    for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-    return out;
-  },
+  uuidParam: (canonical) => new UUID(canonical).bytes,
   uuidValue: (raw) => {
     if (!(raw instanceof Uint8Array) || raw.length !== 16) {
       throw new DataJointError(`A uuid column holds 16 bytes; the server returned ${String(raw)}`);
     }
-    const h = Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${
-      h.slice(20)
-    }`;
+    return new UUID(raw).toString();
   },
   insert: (target, columns, rows, ph, onDuplicate) => {
-    const head = `INSERT INTO ${quote(target.schema)}.${quote(target.table)} (${
-      columns.map(quote).join(", ")
-    }) VALUES ${valuesList(rows, columns.length, ph)}`;
+    const head = insertInto(target, columns, rows, ph, quote);
     if (onDuplicate === "error") return head;
     // Skip: a no-op update of the first key column keeps the existing row (DataJoint Python's
     // form; INSERT IGNORE would also hide other errors such as truncation).

@@ -22,9 +22,9 @@ import {
   type EnumType,
   foreignKeyClause,
   hiddenColumn,
+  insertInto,
   singletonColumn,
   type TablePlan,
-  valuesList,
 } from "./dialect.ts";
 
 const CORE: Record<string, string> = {
@@ -220,9 +220,7 @@ export const postgresDialect: Dialect = {
   uuidParam: (canonical) => canonical,
   uuidValue: (raw) => String(raw).toLowerCase(),
   insert: (target, columns, rows, ph, onDuplicate) => {
-    const head = `INSERT INTO ${quote(target.schema)}.${quote(target.table)} (${
-      columns.map(quote).join(", ")
-    }) VALUES ${valuesList(rows, columns.length, ph)}`;
+    const head = insertInto(target, columns, rows, ph, quote);
     if (onDuplicate === "error") return head;
     if (onDuplicate === "skip") return `${head} ON CONFLICT DO NOTHING`;
     const rest = columns.filter((c) => !target.primaryKey.includes(c));
