@@ -1,16 +1,17 @@
 /**
- * Fetching rows of one table: a `SELECT` restricted by attribute values (every value a bound
- * parameter), then every attribute decoded through its codec chain. Store-backed codecs that
- * give lazy references (`<npy@>`, `<object@>`, `<filepath@>`) cost no download here; eager ones
- * (`<blob@>`, `<attach@>`, `<hash@>`) are fetched several rows at a time.
+ * Decoding fetched rows: every stored attribute converted from the driver's value and decoded
+ * through its codec chain. Store-backed codecs that give lazy references (`<npy@>`, `<object@>`,
+ * `<filepath@>`) cost no download here; eager ones (`<blob@>`, `<attach@>`, `<hash@>`) are
+ * fetched several rows at a time, and the attributes of one row in parallel.
  *
  * @example
  * ```ts
- * import { fetchRows } from "./fetch.ts";
+ * import { decodeRows } from "./fetch.ts";
  * import type { Connection } from "./connection.ts";
- * declare const conn: Connection;
- * const heading = await conn.heading("lab", "recording");
- * const rows = await fetchRows(conn, heading, { where: [{ subject_id: 1 }], limit: 10 });
+ * import type { QueryAttribute } from "./expression.ts";
+import { fromSqlValue } from "./values.ts";
+ * declare const conn: Connection, attrs: QueryAttribute[];
+ * const rows = await decodeRows(conn, attrs, await conn.query("SELECT …"), { label: "lab.subject" });
  * ```
  *
  * @module
@@ -18,152 +19,66 @@
 import { mapPool } from "../stores/pool.ts";
 import { decodeAttribute, located } from "./attribute_codec.ts";
 import type { Connection } from "./connection.ts";
-import { DataJointError, UnknownAttributeError } from "./errors.ts";
-import type { Attribute, Heading } from "./heading.ts";
-import { toSqlValue } from "./values.ts";
+import type { QueryAttribute } from "./expression.ts";
+import { fromSqlValue } from "./values.ts";
 
-/** What to fetch. */
-export interface FetchSpec {
-  /** Restrictions, all of which apply: each an object of attribute values (AND; `null` → IS NULL). */
-  where?: Record<string, unknown>[];
-  /** Attributes to return (default: all visible ones). */
-  attributes?: string[];
-  /** Order: attribute names, each optionally followed by ` DESC` / ` ASC`. */
-  orderBy?: string[];
-  /** At most this many rows. */
-  limit?: number;
-  /** Skip this many rows (with `limit`). */
-  offset?: number;
+/** Options of {@link decodeRows}. */
+export interface DecodeRowsOptions {
   /** Rows decoded at once (store transfers run in parallel; default 8). */
   concurrency?: number;
-}
-
-/** A `WHERE` clause and its parameters (placeholders numbered from `first`). */
-export interface WhereClause {
-  /** `""` or ` WHERE …`. */
-  sql: string;
-  /** Parameter values. */
-  params: unknown[];
-}
-
-function attributeMap(heading: Heading): Map<string, Attribute> {
-  const m = new Map<string, Attribute>();
-  for (const a of heading.attributes) if (!a.hidden) m.set(a.name, a);
-  return m;
+  /** What errors name as the table (e.g. `` `lab`.`session` ``). */
+  label: string;
 }
 
 /**
- * The `WHERE` clause of object restrictions, with bound parameters.
+ * Decodes raw rows (column name → driver value) into attribute values.
  *
  * @example
  * ```ts
- * import { whereClause } from "./fetch.ts";
- * import type { Connection } from "./connection.ts";
- * declare const conn: Connection;
- * const heading = await conn.heading("lab", "subject");
- * const w = whereClause(conn, heading, [{ subject_id: 1 }]);
- * ```
- */
-export function whereClause(
-  conn: Connection,
-  heading: Heading,
-  where: Record<string, unknown>[] = [],
-  first = 1,
-): WhereClause {
-  const { dialect } = conn.kit;
-  const attrs = attributeMap(heading);
-  const terms: string[] = [];
-  const params: unknown[] = [];
-  for (const restriction of where) {
-    for (const [name, value] of Object.entries(restriction)) {
-      const attr = attrs.get(name);
-      if (attr === undefined) {
-        throw new UnknownAttributeError(
-          `Cannot restrict ${dialect.quote(heading.schema)}.${dialect.quote(heading.table)} by ${
-            JSON.stringify(name)
-          }: it has no such attribute`,
-        );
-      }
-      if (value === null || value === undefined) {
-        terms.push(`${dialect.quote(name)} IS NULL`);
-        continue;
-      }
-      if (attr.kind === "codec" || attr.blob || attr.json) {
-        throw new DataJointError(
-          `Cannot restrict by ${name}: ${attr.type} values are not comparable in SQL`,
-        );
-      }
-      params.push(toSqlValue(attr, value, dialect));
-      terms.push(`${dialect.quote(name)} = ${conn.placeholder(first + params.length - 1)}`);
-    }
-  }
-  return { sql: terms.length === 0 ? "" : ` WHERE ${terms.join(" AND ")}`, params };
-}
-
-/**
- * Fetches and decodes rows of the table of `heading`.
- *
- * @example
- * ```ts
- * import { fetchRows } from "./fetch.ts";
+ * import { decodeRows } from "./fetch.ts";
  * // see the module example
  * ```
  */
-export async function fetchRows(
+export function decodeRows(
   conn: Connection,
-  heading: Heading,
-  spec: FetchSpec = {},
+  attrs: readonly QueryAttribute[],
+  raw: readonly Record<string, unknown>[],
+  options: DecodeRowsOptions,
 ): Promise<Record<string, unknown>[]> {
   const { dialect } = conn.kit;
-  const attrs = attributeMap(heading);
-  const names = spec.attributes ?? [...attrs.keys()];
-  for (const n of names) {
-    if (!attrs.has(n)) {
-      throw new UnknownAttributeError(
-        `${heading.schema}.${heading.table} has no attribute ${JSON.stringify(n)}`,
-      );
-    }
-  }
-  const where = whereClause(conn, heading, spec.where);
-  const order = (spec.orderBy ?? []).map((o) => {
-    const m = /^\s*(\S+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
-    if (!m || !attrs.has(m[1])) {
-      throw new DataJointError(`orderBy: ${JSON.stringify(o)} is not "<attribute> [ASC|DESC]"`);
-    }
-    return `${dialect.quote(m[1])}${m[2] ? ` ${m[2].toUpperCase()}` : ""}`;
-  });
-  const table = `${dialect.quote(heading.schema)}.${dialect.quote(heading.table)}`;
-  // Key columns come along so that a decoding error can name the row.
-  const selected = [...new Set([...names, ...heading.primaryKey])];
-  let sql = `SELECT ${selected.map((n) => dialect.quote(n)).join(", ")} FROM ${table}${where.sql}`;
-  if (order.length > 0) sql += ` ORDER BY ${order.join(", ")}`;
-  if (spec.limit !== undefined) {
-    if (!Number.isInteger(spec.limit) || spec.limit < 0) {
-      throw new DataJointError(`limit must be a non-negative integer, got ${spec.limit}`);
-    }
-    sql += ` LIMIT ${spec.limit}`;
-    if (spec.offset !== undefined) {
-      if (!Number.isInteger(spec.offset) || spec.offset < 0) {
-        throw new DataJointError(`offset must be a non-negative integer, got ${spec.offset}`);
-      }
-      sql += ` OFFSET ${spec.offset}`;
-    }
-  }
-  const raw = await conn.query(sql, where.params);
   const ctx = { dialect, stores: conn.stores, downloadPath: conn.config.downloadPath };
-  return mapPool(raw, spec.concurrency ?? 8, async (r) => {
-    const out: Record<string, unknown> = {};
-    for (const n of names) {
-      try {
-        out[n] = await decodeAttribute(attrs.get(n)!, r[n], ctx);
-      } catch (e) {
-        const key: Record<string, unknown> = {};
-        for (const k of heading.primaryKey) {
-          key[k] = await decodeAttribute(attrs.get(k)!, r[k], ctx).catch(() => r[k]);
+  const keyOf = (r: Record<string, unknown>) => {
+    const key: Record<string, unknown> = {};
+    for (const k of attrs) if (k.inKey) key[k.name] = r[k.name];
+    return key;
+  };
+  // Core types convert synchronously; only codec attributes need promises (and the pool).
+  const plain = (r: Record<string, unknown>, out: Record<string, unknown>) => {
+    for (const a of attrs) {
+      const v = r[a.name];
+      if (a.source === undefined) out[a.name] = v ?? null;
+      else if (a.source.kind !== "codec") {
+        try {
+          out[a.name] = fromSqlValue(a.source, v, dialect);
+        } catch (e) {
+          throw located(e, options.label, keyOf(r), a.name);
         }
-        throw located(e, table, key, n);
-      }
+      } else out[a.name] = undefined; // placeholder keeps the attribute order
     }
     return out;
-  });
+  };
+  const codecAttrs = attrs.filter((a) => a.source?.kind === "codec");
+  if (codecAttrs.length === 0) return Promise.resolve(raw.map((r) => plain(r, {})));
+  const one = async (r: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const out = plain(r, {});
+    await Promise.all(codecAttrs.map(async (a) => {
+      try {
+        out[a.name] = await decodeAttribute(a.source!, r[a.name], ctx);
+      } catch (e) {
+        throw located(e, options.label, keyOf(r), a.name);
+      }
+    }));
+    return out;
+  };
+  return mapPool(raw, options.concurrency ?? 8, one);
 }

@@ -28,6 +28,7 @@ import { parseDefinition } from "./definition.ts";
 import { describeHeading } from "./describe.ts";
 import { DataJointError, DeclarationError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
+import { insertRows } from "./insert.ts";
 import { masterOfTableName, tableName, tierOfTableName, toCamelCase } from "./naming.ts";
 import { reflectDefinition } from "./reflector.ts";
 import { Computed, Imported, Lookup, Manual, Part, type Table, type TableClass } from "./table.ts";
@@ -287,7 +288,7 @@ export class Schema {
     if (state.master) await this.#declare(this.#stateOf(state.master)!);
     const c = await this.activate();
     const catalog = await c.catalog(this.name);
-    if (catalog.tables.has(state.table)) return;
+    if (catalog.tables.has(state.table)) return this.#fillContents(state, c);
     if ((this.#options.createTables ?? c.config.database.createTables) === false) {
       throw new DataJointError(
         `Table \`${this.name}\`.\`${state.table}\` does not exist and creating tables is off (createTables)`,
@@ -348,6 +349,34 @@ export class Schema {
       }
     }
     c.invalidate(this.name);
+    await this.#fillContents(state, c);
+  }
+
+  /**
+   * Inserts a Lookup's declared `contents` (rows that exist are skipped), as DataJoint does when
+   * the table has fewer rows than its contents.
+   */
+  async #fillContents(state: ClassState, c: Connection): Promise<void> {
+    const cls = state.cls as unknown as { tier: string; contents?: unknown };
+    if (cls.tier !== "Lookup" || cls.contents === undefined) return;
+    if (!Array.isArray(cls.contents)) {
+      throw new DeclarationError(
+        `${state.cls.name}.contents must be an array of row objects`,
+      );
+    }
+    const d = c.kit.dialect;
+    const [row] = await c.query<{ n: number | string | bigint }>(
+      `SELECT count(*) AS n FROM ${d.quote(this.name)}.${d.quote(state.table)}`,
+    );
+    if (Number(row.n) >= cls.contents.length) return;
+    const heading = await c.heading(this.name, state.table);
+    if (heading.attributes.some((a) => a.autoIncrement)) {
+      console.warn(`Lookup ${state.cls.name} has an auto_increment key: contents not inserted`);
+      return;
+    }
+    await insertRows(c, heading, cls.contents as Record<string, unknown>[], {
+      skipDuplicates: true,
+    });
   }
 
   /** Declares a table, then its parts (a part's own declaration waits only for the master). */

@@ -26,7 +26,17 @@ import { bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
 import { DataJointError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
 import { type InsertOptions, insertRows } from "./insert.ts";
-import { Query, type Row, type ToDictsOptions } from "./query.ts";
+import { type Condition, isQueryLike, QUERY_BRAND, type QueryLike } from "./condition.ts";
+import type { AggrOptions, ProjArg } from "./expression.ts";
+import { insertSelect } from "./insert_select.ts";
+import { tierOfTableName } from "./naming.ts";
+import {
+  type IterateOptions,
+  Query,
+  type RestrictOptions,
+  type Row,
+  type ToDictsOptions,
+} from "./query.ts";
 
 /** The five user tiers. */
 export type Tier = "Manual" | "Lookup" | "Imported" | "Computed" | "Part";
@@ -92,9 +102,29 @@ export abstract class Table {
   }
 
   /**
-   * Inserts rows (objects of attribute values). Values of codec attributes are encoded through
-   * their codecs and written to their stores first; the rows then go in together, in one
-   * transaction. Returns the number of rows.
+   * The query of the whole table: every query operation starts here (the statics below are
+   * shortcuts for it).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual;
+   * const q = Session.query().restrict("duration > 10");
+   * ```
+   */
+  static query(): Query {
+    const b = this.binding();
+    return Query.table(b.schemaName, b.tableName, () => b.connection(), () => b.declare());
+  }
+
+  /** Brand: a table class can stand wherever a query is expected. */
+  static readonly [QUERY_BRAND] = true as const;
+
+  /**
+   * Inserts rows (objects of attribute values), or the rows of a query (`INSERT … SELECT`, the
+   * rows never leave the server). Values of codec attributes are encoded through their codecs and
+   * written to their stores first; the rows then go in together, in one transaction. Returns the
+   * number of rows.
    *
    * @example
    * ```ts
@@ -104,12 +134,19 @@ export abstract class Table {
    * ```
    */
   static async insert(
-    rows: Iterable<Record<string, unknown>>,
+    rows: Iterable<Record<string, unknown>> | Query | QueryLike,
     options?: InsertOptions,
   ): Promise<number> {
     const b = this.binding();
     await b.declare();
-    return insertRows(await b.connection(), await b.heading(), rows, options);
+    const conn = await b.connection();
+    const heading = await b.heading();
+    if (isQueryLike(rows)) {
+      checkDirectInsert(conn, heading, options);
+      const q = rows instanceof Query ? rows : (rows as unknown as typeof Table).query();
+      return insertSelect(conn, heading, q, options);
+    }
+    return insertRows(conn, heading, rows, options);
   }
 
   /**
@@ -127,7 +164,7 @@ export abstract class Table {
   }
 
   /**
-   * The rows matching `condition` (an object of attribute values), as a query.
+   * The rows matching `condition`, as a query (see {@link Query.restrict}).
    *
    * @example
    * ```ts
@@ -136,8 +173,99 @@ export abstract class Table {
    * const rows = await Session.restrict({ subject_id: 1 }).toDicts();
    * ```
    */
-  static restrict(condition: Record<string, unknown>): Query {
-    return new Query(this.binding()).restrict(condition);
+  static restrict(condition: Condition, options?: RestrictOptions): Query {
+    return this.query().restrict(condition, options);
+  }
+
+  /**
+   * The rows not matching `condition` (see {@link Query.minus}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual, Session: typeof Manual;
+   * const idle = Subject.minus(Session);
+   * ```
+   */
+  static minus(condition: Condition, options?: RestrictOptions): Query {
+    return this.query().minus(condition, options);
+  }
+
+  /**
+   * Projection (see {@link Query.proj}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual;
+   * const keys = Session.proj();
+   * ```
+   */
+  static proj(...args: ProjArg[]): Query {
+    return this.query().proj(...args);
+  }
+
+  /**
+   * Join (see {@link Query.join}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual, Subject: typeof Manual;
+   * const rows = await Session.join(Subject).toDicts();
+   * ```
+   */
+  static join(
+    other: Query | QueryLike,
+    options?: { left?: boolean; semanticCheck?: boolean },
+  ): Query {
+    return this.query().join(other, options);
+  }
+
+  /**
+   * Left join with a table this one determines (see {@link Query.extend}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual, Note: typeof Manual;
+   * const rows = await Session.extend(Note).toDicts();
+   * ```
+   */
+  static extend(other: Query | QueryLike, options?: { semanticCheck?: boolean }): Query {
+    return this.query().extend(other, options);
+  }
+
+  /**
+   * Aggregation (see {@link Query.aggr}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual, Session: typeof Manual;
+   * const n = await Subject.aggr(Session, { n: "count(session_idx)" }).toDicts();
+   * ```
+   */
+  static aggr(
+    other: Query | QueryLike,
+    expressions: Readonly<Record<string, string>>,
+    options?: AggrOptions,
+  ): Query {
+    return this.query().aggr(other, expressions, options);
+  }
+
+  /**
+   * Union (see {@link Query.union}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Mouse: typeof Manual, Rat: typeof Manual;
+   * const all = Mouse.proj().union(Rat.proj());
+   * ```
+   */
+  static union(other: Query | QueryLike): Query {
+    return this.query().union(other);
   }
 
   /**
@@ -151,7 +279,23 @@ export abstract class Table {
    * ```
    */
   static toDicts(options?: ToDictsOptions): Promise<Row[]> {
-    return new Query(this.binding()).toDicts(options);
+    return this.query().toDicts(options);
+  }
+
+  /**
+   * Columns of values (see {@link Query.toArrays}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * const [ids, names] = await Subject.toArrays("subject_id", "name");
+   * ```
+   */
+  static toArrays(): Promise<Record<string, unknown[]>>;
+  static toArrays(...attributes: string[]): Promise<unknown[][]>;
+  static toArrays(...attributes: string[]): Promise<Record<string, unknown[]> | unknown[][]> {
+    return attributes.length === 0 ? this.query().toArrays() : this.query().toArrays(...attributes);
   }
 
   /**
@@ -165,7 +309,7 @@ export abstract class Table {
    * ```
    */
   static fetch1(...attributes: string[]): Promise<unknown> {
-    return new Query(this.binding()).fetch1(...attributes);
+    return this.query().fetch1(...attributes);
   }
 
   /**
@@ -178,8 +322,8 @@ export abstract class Table {
    * console.log(await Subject.keys());
    * ```
    */
-  static keys(): Promise<Row[]> {
-    return new Query(this.binding()).keys();
+  static keys(options?: ToDictsOptions): Promise<Row[]> {
+    return this.query().keys(options);
   }
 
   /**
@@ -193,7 +337,104 @@ export abstract class Table {
    * ```
    */
   static count(): Promise<number> {
-    return new Query(this.binding()).count();
+    return this.query().count();
+  }
+
+  /**
+   * Whether the table has any row.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * if (!(await Subject.exists())) console.log("empty");
+   * ```
+   */
+  static exists(): Promise<boolean> {
+    return this.query().exists();
+  }
+
+  /**
+   * The first rows in primary-key order.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * console.table(await Subject.head(5));
+   * ```
+   */
+  static head(n?: number): Promise<Row[]> {
+    return this.query().head(n);
+  }
+
+  /**
+   * Streams all rows (see {@link Query.iterate}); `for await (const row of Subject)` works too.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * for await (const row of Subject.iterate({ batchSize: 100 })) console.log(row);
+   * ```
+   */
+  static iterate(options?: IterateOptions): AsyncGenerator<Row> {
+    return this.query().iterate(options);
+  }
+
+  /** Streams all rows. */
+  static [Symbol.asyncIterator](): AsyncIterator<Row> {
+    return this.query().iterate();
+  }
+
+  /** The class of this instance (inside `make()`, `this` is an instance). */
+  #cls(): typeof Table {
+    return this.constructor as typeof Table;
+  }
+
+  /**
+   * Inserts rows into this table (the instance form, for `this` inside `make()`).
+   *
+   * @example
+   * ```ts
+   * import { Computed } from "./table.ts";
+   * class Mean extends Computed {
+   *   async make(key: Record<string, unknown>) {
+   *     await this.insert1({ ...key, mean: 0 });
+   *   }
+   * }
+   * ```
+   */
+  insert(
+    rows: Iterable<Record<string, unknown>> | Query | QueryLike,
+    options?: InsertOptions,
+  ): Promise<number> {
+    return this.#cls().insert(rows, options);
+  }
+
+  /** Inserts one row into this table (instance form, see {@link Table.insert}). */
+  insert1(row: Record<string, unknown>, options?: InsertOptions): Promise<void> {
+    return this.#cls().insert1(row, options);
+  }
+
+  /** The query of this table (instance form). */
+  query(): Query {
+    return this.#cls().query();
+  }
+
+  /** Restriction of this table (instance form, see {@link Query.restrict}). */
+  restrict(condition: Condition, options?: RestrictOptions): Query {
+    return this.#cls().restrict(condition, options);
+  }
+}
+
+/** Refuses direct inserts into auto-populated tables, as the row insert does. */
+function checkDirectInsert(_conn: unknown, heading: Heading, options?: InsertOptions): void {
+  const tier = tierOfTableName(heading.table);
+  if ((tier === "Imported" || tier === "Computed") && !options?.allowDirectInsert) {
+    throw new DataJointError(
+      `\`${heading.schema}\`.\`${heading.table}\` is auto-populated: its rows come from make() during populate(). Insert with { allowDirectInsert: true } to do it anyway`,
+    );
   }
 }
 

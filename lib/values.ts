@@ -248,6 +248,10 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
     case "char":
     case "varchar":
       if (typeof value !== "string") throw wrongType(target, "a string", value);
+      if (value.includes("\0")) {
+        // PostgreSQL text cannot hold NUL; refusing it on every backend keeps rows portable.
+        throw wrongType(target, "a string without NUL characters", value);
+      }
       return value;
     case "enum":
       if (typeof value !== "string" || !(s.labels ?? []).includes(value)) {

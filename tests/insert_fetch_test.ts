@@ -147,7 +147,7 @@ await onEveryBackend(
       await Animal.insert1({ animal_id: 1, name: "replaced", sex: "M" }, { replace: true });
       assert.deepEqual(
         await Animal.restrict({ animal_id: 1 }).fetch1("name", "sex"),
-        { name: "replaced", sex: "M" },
+        ["replaced", "M"],
       );
 
       // One bad row in a batch: none of the batch goes in.

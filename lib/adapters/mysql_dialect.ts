@@ -155,12 +155,16 @@ export const mysqlDialect: Dialect = {
     if (onDuplicate === "error") return head;
     // Skip: a no-op update of the first key column keeps the existing row (DataJoint Python's
     // form; INSERT IGNORE would also hide other errors such as truncation).
+    // Columns are qualified with the table: with `INSERT … SELECT` a bare name is ambiguous.
+    const full = `${quote(target.schema)}.${quote(target.table)}`;
     if (onDuplicate === "skip") {
-      const k = quote(target.primaryKey[0] ?? columns[0]);
+      const k = `${full}.${quote(target.primaryKey[0] ?? columns[0])}`;
       return `${head} ON DUPLICATE KEY UPDATE ${k}=${k}`;
     }
     const rest = columns.filter((c) => !target.primaryKey.includes(c));
-    const set = (rest.length > 0 ? rest : columns).map((c) => `${quote(c)}=VALUES(${quote(c)})`);
+    const set = (rest.length > 0 ? rest : columns).map((c) =>
+      `${full}.${quote(c)}=VALUES(${quote(c)})`
+    );
     return `${head} ON DUPLICATE KEY UPDATE ${set.join(", ")}`;
   },
 };
