@@ -517,6 +517,83 @@ export class Schema {
     this.#activated = undefined;
     for (const s of this.#classes) s.declared = undefined;
   }
+
+  // ── Hidden tables under an explicit name (the jobs tables `~~<name>` of lib/jobs.ts) ────────
+
+  /**
+   * Declares a table under an explicit name that no class name produces (the jobs table
+   * `~~analysis`), from definition text without foreign keys, exactly as classes are declared:
+   * the same DDL, PostgreSQL enum types created when missing, `~lineage` rows for its primary-key
+   * attributes. Does nothing when the table exists.
+   *
+   * @example
+   * ```ts
+   * import { Schema } from "./schema.ts";
+   * await new Schema("lab").declareNamed("~~scratch", "id : int32\n---\nnote = '' : varchar(64)");
+   * ```
+   */
+  async declareNamed(table: string, definition: string): Promise<void> {
+    const c = await this.activate();
+    if ((await c.catalog(this.name)).tables.has(table)) return;
+    if (c.inTransaction) {
+      throw new DataJointError(
+        `Cannot declare ${table} inside a transaction: access it once before the transaction`,
+      );
+    }
+    const d = c.kit.dialect;
+    if (table.length > d.maxTableName) {
+      throw new DeclarationError(
+        `Table name \`${table}\` exceeds the max length of ${d.maxTableName}`,
+      );
+    }
+    const parsed = parseDefinition(definition);
+    if (parsed.lines.some((l) => l.kind === "foreignKey")) {
+      throw new DeclarationError(`${table}: a table declared by name cannot have foreign keys`);
+    }
+    // Compiled under a placeholder class name, then re-targeted: index names, statements and
+    // lineage rows all derive from the real name.
+    const compiled = compileTable(parsed, {
+      schema: this.name,
+      className: "Named",
+      tier: "Manual",
+      dialect: d,
+      lookupCodec: getCodec,
+      resolveParent: () => {
+        throw new DeclarationError(`${table}: no foreign keys allowed`);
+      },
+    });
+    const plan = { ...compiled.plan, table };
+    const statements = d.createTable(plan);
+    const lineage = plan.primaryKey.map((a): [string, string] => [a, `${this.name}.${table}.${a}`]);
+    const run = async () => {
+      for (const e of compiled.enumTypes) await this.#ensureEnumType(c, e);
+      await c.execute(statements.create);
+      for (const s of statements.post) await c.execute(s);
+      await this.#writeLineage(c, table, lineage);
+    };
+    // Workers starting together race to declare it. Every step is idempotent, so a step that lost
+    // a lock race (deadlock) is run again; on PostgreSQL the losers fail on the catalog's unique
+    // index once the winner commits, and then the table exists.
+    for (let attempt = 1;; attempt++) {
+      try {
+        if (c.kit.transactionalDdl) await c.transaction(run);
+        else await run();
+        break;
+      } catch (e) {
+        c.invalidate(this.name);
+        if (c.kit.transactionalDdl && (await c.catalog(this.name)).tables.has(table)) return;
+        const code = String((e as { code?: unknown }).code ?? "");
+        if (attempt < 5 && ["1213", "1205", "40P01", "40001"].includes(code)) continue;
+        if (!c.kit.transactionalDdl) {
+          await c.execute(`DROP TABLE IF EXISTS ${d.quote(this.name)}.${d.quote(table)}`)
+            .catch(() => {});
+        }
+        throw e;
+      }
+    }
+    c.invalidate(this.name);
+  }
+  // ── end of hidden tables under an explicit name ────────────────────────────────────────────
 }
 
 function isTableClass(x: unknown): x is TableClass {
