@@ -41,7 +41,35 @@ export {
   UnknownAttributeError,
 } from "./lib/errors.ts";
 export { type InsertOptions } from "./lib/insert.ts";
-export { Query, type Row as FetchedRow, type ToDictsOptions } from "./lib/query.ts";
+export {
+  type Compiled,
+  type IterateOptions,
+  Query,
+  type QueryHeading,
+  type RestrictOptions,
+  type Row as FetchedRow,
+  type ToDictsOptions,
+  U,
+} from "./lib/query.ts";
+export {
+  AndList,
+  type Condition,
+  isQueryLike,
+  Not,
+  QUERY_BRAND,
+  type QueryLike,
+  Top,
+  type TopOptions,
+} from "./lib/condition.ts";
+export type {
+  AggrOptions,
+  JoinOptions,
+  ProjArg,
+  QueryAttribute,
+  Select,
+  SqlContext,
+} from "./lib/expression.ts";
+export { translateExpression } from "./lib/sql_expression.ts";
 export { collectGarbage, type GcOptions, type GcReport } from "./lib/gc.ts";
 export { pythonJson } from "./lib/values.ts";
 export {

@@ -537,6 +537,7 @@ export class Query implements QueryLike, AsyncIterable<Row> {
    * ```
    */
   toArrays(): Promise<Record<string, unknown[]>>;
+  /** One array of values per named attribute, in the order named. */
   toArrays(...attributes: string[]): Promise<unknown[][]>;
   async toArrays(...attributes: string[]): Promise<Record<string, unknown[]> | unknown[][]> {
     const names = attributes.length > 0 ? expandKey(attributes) : undefined;

@@ -293,6 +293,7 @@ export abstract class Table {
    * ```
    */
   static toArrays(): Promise<Record<string, unknown[]>>;
+  /** One array of values per named attribute, in the order named. */
   static toArrays(...attributes: string[]): Promise<unknown[][]>;
   static toArrays(...attributes: string[]): Promise<Record<string, unknown[]> | unknown[][]> {
     return attributes.length === 0 ? this.query().toArrays() : this.query().toArrays(...attributes);
