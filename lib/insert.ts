@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { WrittenObject } from "../codecs/registry.ts";
 import { mapPool } from "../stores/pool.ts";
 import { encodeAttribute, located } from "./attribute_codec.ts";
@@ -63,6 +64,44 @@ function autoPopulated(table: string): boolean {
   return tier === "Imported" || tier === "Computed";
 }
 
+// ── populate's allow-insert hook (lib/populate.ts) ─────────────────────────────────────────────
+// Code running inside a make() call (its async context, not other code of the process) may
+// insert into the table being populated.
+const MAKING = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs `fn` with inserts into the given auto-populated tables (`schema`, `table` pairs) allowed
+ * within its async context: what populate does around `make()`.
+ *
+ * @example
+ * ```ts
+ * import { allowInsertsDuring } from "./insert.ts";
+ * await allowInsertsDuring([["lab", "__analysis"]], async () => {
+ *   // Analysis.insert1(...) is allowed here
+ * });
+ * ```
+ */
+export function allowInsertsDuring<T>(
+  tables: Iterable<readonly [string, string]>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return MAKING.run(new Set([...tables].map(([s, t]) => `${s}\0${t}`)), fn);
+}
+
+/**
+ * Whether the current async context is a `make()` call allowed to insert into the table.
+ *
+ * @example
+ * ```ts
+ * import { insertAllowedByMake } from "./insert.ts";
+ * console.log(insertAllowedByMake("lab", "__analysis")); // false outside populate
+ * ```
+ */
+export function insertAllowedByMake(schema: string, table: string): boolean {
+  return MAKING.getStore()?.has(`${schema}\0${table}`) ?? false;
+}
+// ── end of populate's allow-insert hook ─────────────────────────────────────────────────────────
+
 /**
  * Inserts rows into the table of `heading`. Returns the number of rows sent.
  *
@@ -80,7 +119,10 @@ export async function insertRows(
 ): Promise<number> {
   const { dialect } = conn.kit;
   const table = `${dialect.quote(heading.schema)}.${dialect.quote(heading.table)}`;
-  if (autoPopulated(heading.table) && !options.allowDirectInsert) {
+  if (
+    autoPopulated(heading.table) && !options.allowDirectInsert &&
+    !insertAllowedByMake(heading.schema, heading.table)
+  ) {
     throw new DataJointError(
       `${table} is auto-populated: its rows come from make() during populate(). Insert with { allowDirectInsert: true } to do it anyway`,
     );

@@ -31,9 +31,11 @@
  */
 import type { Dialect } from "./adapters/dialect.ts";
 import { decodeAttribute, encodeAttribute } from "./attribute_codec.ts";
+import { AndList, type Condition } from "./condition.ts";
 import type { Connection } from "./connection.ts";
 import { DataJointError, type QueryError } from "./errors.ts";
 import type { Attribute, Heading } from "./heading.ts";
+import { Query } from "./query.ts";
 import { Schema } from "./schema.ts";
 import { fromSqlValue, toSqlValue } from "./values.ts";
 
@@ -58,6 +60,37 @@ export interface JobsTarget {
   connection(): Promise<Connection>;
   /** The target's heading (declaring the target first when needed). */
   heading(): Promise<Heading>;
+  /** The target as a query (needed by {@link Jobs.refresh}). */
+  query?(): Query;
+  /** The target's key source (needed by {@link Jobs.refresh}). */
+  keySource?(): Promise<Query>;
+}
+
+/** Options of {@link Jobs.refresh}. */
+export interface RefreshOptions {
+  /** Seconds from now until new jobs may run (default 0; populate uses -1). */
+  delay?: number;
+  /** Priority of new and re-pended jobs (default `jobs.defaultPriority`). */
+  priority?: number;
+  /**
+   * Jobs older than this many seconds whose key left the key source are deleted (default
+   * `jobs.staleTimeout`, 3600; 0 skips).
+   */
+  staleTimeout?: number;
+  /** Reserved jobs older than this many seconds go back to pending (default: never). */
+  orphanTimeout?: number;
+}
+
+/** What {@link Jobs.refresh} did. */
+export interface RefreshResult {
+  /** New pending jobs. */
+  added: number;
+  /** Stale jobs deleted. */
+  removed: number;
+  /** Orphaned reservations made pending again. */
+  orphaned: number;
+  /** Kept `success` jobs whose row left the target, made pending again. */
+  rePended: number;
 }
 
 /** Options of {@link Jobs.add}. */
@@ -74,6 +107,8 @@ export interface PendingKeysOptions {
   priority?: number;
   /** At most this many keys. */
   limit?: number;
+  /** Only jobs whose key is among this query's rows (on the attributes they share). */
+  within?: Query;
 }
 
 /** Job counts by status, from {@link Jobs.progress}. */
@@ -674,10 +709,34 @@ export class Jobs {
   async releaseOrphans(timeout: number, priority?: number): Promise<number> {
     if (!(timeout > 0)) throw new DataJointError(`orphan timeout must be > 0 s, got ${timeout}`);
     const conn = await this.target.connection();
-    await this.declare();
     const q = conn.kit.dialect.quote;
     const t = TIME_SQL[conn.kit.dialect.name];
+    return this.#resetToPending(
+      priority ?? conn.config.jobs.defaultPriority,
+      (first) =>
+        Promise.resolve({
+          sql: `${q("status")} = ${conn.placeholder(first)} AND ${q("reserved_time")} < ${
+            t.shifted(conn.placeholder(first + 1))
+          }`,
+          params: ["reserved", t.param(-timeout)],
+        }),
+    );
+  }
+
+  /**
+   * Turns the jobs matching `where` (its placeholders numbered from the given one) into fresh
+   * pending jobs, as if deleted and added again (DataJoint Python deletes and inserts). One
+   * statement, so no worker sees the job missing in between.
+   */
+  async #resetToPending(
+    priority: number,
+    where: (first: number) => Promise<{ sql: string; params: unknown[] }>,
+  ): Promise<number> {
+    await this.declare();
+    const conn = await this.target.connection();
+    const q = conn.kit.dialect.quote;
     const ph = (n: number) => conn.placeholder(n);
+    const w = await where(7);
     const sql = `UPDATE ${await this.fullName()} SET ${q("status")} = ${ph(1)}, ${
       q("priority")
     } = ${ph(2)}, ${q("created_time")} = CURRENT_TIMESTAMP(3), ${
@@ -688,18 +747,45 @@ export class Jobs {
       ph(4)
     }, ${q("host")} = ${ph(5)}, ${q("pid")} = 0, ${q("connection_id")} = 0, ${q("version")} = ${
       ph(6)
-    } WHERE ${q("status")} = ${ph(7)} AND ${q("reserved_time")} < ${t.shifted(ph(8))}`;
-    const params = [
-      "pending",
-      priority ?? conn.config.jobs.defaultPriority,
-      "",
-      "",
-      "",
-      "",
-      "reserved",
-      t.param(-timeout),
-    ];
+    } WHERE ${w.sql}`;
+    const params = ["pending", priority, "", "", "", "", ...w.params];
     return (await retryOnDeadlock(() => conn.execute(sql, params))).affectedRows;
+  }
+
+  /** Deletes jobs (not ignored ones) older than `timeout` s whose key left the key source. */
+  async #removeStale(source: Query, timeout: number): Promise<number> {
+    const heading = await this.declare();
+    const conn = await this.target.connection();
+    const q = conn.kit.dialect.quote;
+    const t = TIME_SQL[conn.kit.dialect.name];
+    const full = await this.fullName();
+    const old = await this.#decode(
+      heading,
+      await conn.query(
+        `SELECT ${heading.primaryKey.map(q).join(", ")} FROM ${full} WHERE ${q("created_time")} < ${
+          t.shifted(conn.placeholder(1))
+        } AND ${q("status")} <> ${conn.placeholder(2)}`,
+        [t.param(-timeout), "ignore"],
+      ),
+      heading.primaryKey,
+    );
+    let removed = 0;
+    for (let i = 0; i < old.length; i += 500) {
+      const batch = old.slice(i, i + 500);
+      const kept = new Set(
+        (await source.restrict(batch).proj().toDicts()).map((k) =>
+          paramKey(heading.primaryKey.map((n) => k[n]))
+        ),
+      );
+      for (const key of batch) {
+        if (kept.has(paramKey(heading.primaryKey.map((n) => key[n])))) continue;
+        const where = await this.#keyCondition(key, 1);
+        removed += (await retryOnDeadlock(() =>
+          conn.execute(`DELETE FROM ${full} WHERE ${where.sql}`, where.params)
+        )).affectedRows;
+      }
+    }
+    return removed;
   }
 
   /**
@@ -716,17 +802,28 @@ export class Jobs {
   async pendingKeys(options: PendingKeysOptions = {}): Promise<JobKey[]> {
     const heading = await this.declare();
     const conn = await this.target.connection();
-    const d = conn.kit.dialect;
-    const q = d.quote;
-    const params: unknown[] = ["pending"];
-    let sql = `SELECT ${heading.primaryKey.map(q).join(", ")} FROM ${await this.fullName()} WHERE ${
-      q("status")
-    } = ${conn.placeholder(1)} AND ${q("scheduled_time")} <= CURRENT_TIMESTAMP(3)`;
+    const q = conn.kit.dialect.quote;
+    const pk = heading.primaryKey.map(q).join(", ");
+    const params: unknown[] = [];
+    let sql = `SELECT ${pk} FROM ${await this.fullName()} WHERE `;
+    if (options.within !== undefined) {
+      // The subquery's placeholders come first, in text order and numbering alike.
+      const names = new Set((await options.within.heading()).names);
+      const shared = heading.primaryKey.filter((n) => names.has(n)).map(q).join(", ");
+      if (shared === "") return [];
+      const sub = await options.within.proj().compile();
+      params.push(...sub.params);
+      sql += `(${shared}) IN (SELECT ${shared} FROM (${sub.sql}) AS ${q("$todo")}) AND `;
+    }
+    params.push("pending");
+    sql += `${q("status")} = ${conn.placeholder(params.length)} AND ${
+      q("scheduled_time")
+    } <= CURRENT_TIMESTAMP(3)`;
     if (options.priority !== undefined) {
       params.push(options.priority);
       sql += ` AND ${q("priority")} <= ${conn.placeholder(params.length)}`;
     }
-    sql += ` ORDER BY ${q("priority")} ASC, ${q("scheduled_time")} ASC`;
+    sql += ` ORDER BY ${q("priority")} ASC, ${q("scheduled_time")} ASC, ${pk}`;
     if (options.limit !== undefined) {
       if (!Number.isInteger(options.limit) || options.limit < 0) {
         throw new DataJointError(`limit must be a non-negative integer, got ${options.limit}`);
@@ -782,31 +879,115 @@ export class Jobs {
   }
 
   /**
-   * The jobs of one status (all when none is given), decoded (`error_stack` as text), ordered by
-   * priority and scheduled time.
+   * The jobs table as a query (restrict it, count it, fetch from it; `error_stack` comes back as
+   * text).
    *
    * @example
    * ```ts
    * import type { Jobs } from "./jobs.ts";
    * declare const jobs: Jobs;
-   * for (const j of await jobs.list("error")) console.log(j.error_message);
+   * console.log(await jobs.query().restrict("priority < 3").count());
    * ```
    */
-  async list(status?: JobStatus): Promise<Record<string, unknown>[]> {
-    const heading = await this.declare();
-    const conn = await this.target.connection();
-    const q = conn.kit.dialect.quote;
-    const names = heading.attributes.filter((a) => !a.hidden).map((a) => a.name);
-    let sql = `SELECT ${names.map(q).join(", ")} FROM ${await this.fullName()}`;
-    const params: unknown[] = [];
-    if (status !== undefined) {
-      params.push(status);
-      sql += ` WHERE ${q("status")} = ${conn.placeholder(1)}`;
+  query(): Query {
+    return Query.table(this.target.schema, this.tableName, this.target.connection, async () => {
+      await this.declare();
+    });
+  }
+
+  /** Jobs waiting to be reserved (a query). */
+  get pending(): Query {
+    return this.query().restrict({ status: "pending" });
+  }
+
+  /** Jobs being computed (a query). */
+  get reserved(): Query {
+    return this.query().restrict({ status: "reserved" });
+  }
+
+  /**
+   * Failed jobs (a query).
+   *
+   * @example
+   * ```ts
+   * import type { Jobs } from "./jobs.ts";
+   * declare const jobs: Jobs;
+   * for (const j of await jobs.errors.toDicts()) console.log(j.error_message);
+   * ```
+   */
+  get errors(): Query {
+    return this.query().restrict({ status: "error" });
+  }
+
+  /** Jobs populate skips on purpose (a query). */
+  get ignored(): Query {
+    return this.query().restrict({ status: "ignore" });
+  }
+
+  /** Completed jobs kept with `jobs.keepCompleted` (a query). */
+  get completed(): Query {
+    return this.query().restrict({ status: "success" });
+  }
+
+  /**
+   * Brings the queue up to date with the key source: adds the keys of
+   * `(keySource & restrictions) - target - jobs` as pending jobs; with `jobs.keepCompleted`,
+   * re-pends `success` jobs whose row left the target; deletes jobs (except ignored ones) older
+   * than the stale timeout whose key left the key source; re-pends reservations older than the
+   * orphan timeout (their worker died). Needs a target that knows its key source (as
+   * `Table.jobs` does).
+   *
+   * @example
+   * ```ts
+   * import type { Jobs } from "./jobs.ts";
+   * declare const jobs: Jobs;
+   * const { added, orphaned } = await jobs.refresh([{ subject_id: 1 }], { orphanTimeout: 600 });
+   * ```
+   */
+  async refresh(
+    restrictions: readonly Condition[] = [],
+    options: RefreshOptions = {},
+  ): Promise<RefreshResult> {
+    const { query, keySource } = this.target;
+    if (query === undefined || keySource === undefined) {
+      throw new DataJointError(
+        `refresh needs the key source of ${this.target.schema}.${this.target.table}: use the table class's jobs (Table.jobs)`,
+      );
     }
-    sql += ` ORDER BY ${q("priority")}, ${q("scheduled_time")}, ${
-      heading.primaryKey.map(q).join(", ")
-    }`;
-    return this.#decode(heading, await conn.query(sql, params), names);
+    await this.declare();
+    const conn = await this.target.connection();
+    const cfg = conn.config.jobs;
+    const priority = options.priority ?? cfg.defaultPriority;
+    const staleTimeout = options.staleTimeout ?? cfg.staleTimeout;
+    const result: RefreshResult = { added: 0, removed: 0, orphaned: 0, rePended: 0 };
+    const source = await keySource.call(this.target);
+    const target = query.call(this.target);
+    const restricted = restrictions.length > 0
+      ? source.restrict(new AndList(restrictions))
+      : source;
+    // The jobs table's key attributes have their own lineage: no semantic check against it.
+    const fresh = await restricted.proj().minus(target.proj())
+      .minus(this.query(), { semanticCheck: false }).keys();
+    result.added = await this.add(fresh, { priority, delay: options.delay ?? 0 });
+    if (cfg.keepCompleted) {
+      const gone = await this.completed.restrict(restricted, { semanticCheck: false })
+        .minus(target, { semanticCheck: false }).keys();
+      const q = conn.kit.dialect.quote;
+      for (const key of gone) {
+        result.rePended += await this.#resetToPending(priority, async (first) => {
+          const k = await this.#keyCondition(key, first);
+          return {
+            sql: `${k.sql} AND ${q("status")} = ${conn.placeholder(first + k.params.length)}`,
+            params: [...k.params, "success"],
+          };
+        });
+      }
+    }
+    if (staleTimeout > 0) result.removed = await this.#removeStale(source, staleTimeout);
+    if (options.orphanTimeout !== undefined && options.orphanTimeout > 0) {
+      result.orphaned = await this.releaseOrphans(options.orphanTimeout, priority);
+    }
+    return result;
   }
 
   /**

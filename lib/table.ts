@@ -37,6 +37,15 @@ import {
   type Row,
   type ToDictsOptions,
 } from "./query.ts";
+import type { Jobs } from "./jobs.ts";
+import {
+  jobsOf,
+  populate,
+  type PopulateArg,
+  type PopulateProgress,
+  type PopulateResult,
+  progress,
+} from "./populate.ts";
 
 /** The five user tiers. */
 export type Tier = "Manual" | "Lookup" | "Imported" | "Computed" | "Part";
@@ -427,6 +436,65 @@ export abstract class Table {
   restrict(condition: Condition, options?: RestrictOptions): Query {
     return this.#cls().restrict(condition, options);
   }
+
+  // ── populate and jobs (lib/populate.ts, lib/jobs.ts) ───────────────────────────────────────
+
+  /**
+   * Fills a Computed/Imported table: calls the class's `make(key, makeKwargs)` (or its
+   * `makeFetch`/`makeCompute`/`makeInsert`) for every key of its key source, narrowed by the
+   * restrictions, that has no row yet — each key in its own transaction. Options `suppressErrors`,
+   * `maxCalls`, `reserveJobs`, `priority`, `displayProgress`, `makeKwargs`, `refresh`,
+   * `orphanTimeout` (see `PopulateOptions` in populate.ts).
+   *
+   * The last argument is taken as the options when it is a plain object whose keys are all
+   * option names (`{}` too); every other argument is a restriction. To restrict by an attribute
+   * named like an option, end with an options object: `populate({ priority: 1 }, {})`.
+   *
+   * @example
+   * ```ts
+   * import type { Computed } from "./table.ts";
+   * declare const Analysis: typeof Computed;
+   * const { successCount, errorList } = await Analysis.populate({ subject_id: 1 }, {
+   *   reserveJobs: true,
+   *   suppressErrors: true,
+   *   displayProgress: true,
+   * });
+   * ```
+   */
+  static populate(...args: PopulateArg[]): Promise<PopulateResult> {
+    return populate(this, ...args);
+  }
+
+  /**
+   * How many keys of the key source (narrowed by the restrictions) are still to be populated.
+   *
+   * @example
+   * ```ts
+   * import type { Computed } from "./table.ts";
+   * declare const Analysis: typeof Computed;
+   * const { remaining, total } = await Analysis.progress();
+   * ```
+   */
+  static progress(...restrictions: Condition[]): Promise<PopulateProgress> {
+    return progress(this, ...restrictions);
+  }
+
+  /**
+   * The table's jobs table `~~<name>`, shared with DataJoint Python workers (declared on first
+   * use): `refresh`, `reserve`, `complete`, `error`, `ignore`, and the `pending`, `reserved`,
+   * `errors`, `ignored`, `completed` queries.
+   *
+   * @example
+   * ```ts
+   * import type { Computed } from "./table.ts";
+   * declare const Analysis: typeof Computed;
+   * for (const job of await Analysis.jobs.errors.toDicts()) console.log(job.error_message);
+   * ```
+   */
+  static get jobs(): Jobs {
+    return jobsOf(this);
+  }
+  // ── end of populate and jobs ───────────────────────────────────────────────────────────────
 }
 
 /** Refuses direct inserts into auto-populated tables, as the row insert does. */
