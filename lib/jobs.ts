@@ -387,7 +387,7 @@ export class Jobs {
   async #declare(): Promise<Heading> {
     const conn = await this.target.connection();
     const table = this.tableName;
-    if (!(await conn.catalog(this.target.schema)).tables.has(table)) {
+    if (!(await this.#tableExists(conn))) {
       const heading = await this.target.heading();
       const { definition, skipped } = jobsDefinition(heading, conn.kit.dialect);
       if (skipped.length > 0 && conn.config.loglevel !== "ERROR") {
@@ -400,6 +400,16 @@ export class Jobs {
         .declareNamed(table, definition);
     }
     return conn.heading(this.target.schema, table);
+  }
+
+  /**
+   * Whether the jobs table exists. Another worker (or DataJoint Python) may have declared it
+   * since this connection loaded the schema's catalog: a miss reloads the catalog once.
+   */
+  async #tableExists(conn: Connection): Promise<boolean> {
+    if ((await conn.catalog(this.target.schema)).tables.has(this.tableName)) return true;
+    conn.invalidate(this.target.schema);
+    return (await conn.catalog(this.target.schema)).tables.has(this.tableName);
   }
 
   /** The jobs table's heading (declaring it when needed). */
@@ -864,7 +874,7 @@ export class Jobs {
       total: 0,
     };
     const conn = await this.target.connection();
-    if (!(await conn.catalog(this.target.schema)).tables.has(this.tableName)) return counts;
+    if (!(await this.#tableExists(conn))) return counts;
     const q = conn.kit.dialect.quote;
     const rows = await conn.query<{ status: JobStatus; n: number | bigint | string }>(
       `SELECT ${q("status")} AS status, count(*) AS n FROM ${await this.fullName()} GROUP BY ${
