@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { LoadConfigOptions } from "../config.ts";
+import type { Connection } from "../connection.ts";
 import { DataJointError } from "../errors.ts";
 
 /** Exit code of a successful run. */
@@ -31,6 +33,18 @@ export interface CliResult {
  */
 export type StdinSource = Uint8Array | (() => Promise<Uint8Array>);
 
+/**
+ * Where commands that need the database get it. The `dj` process passes nothing: the connection
+ * is opened from `DJ_*` variables and `datajoint.json`, exactly as the library opens it, and
+ * closed when the command ends. In-process callers (tests, other tools) may hand in a connection.
+ */
+export interface CliContext {
+  /** An open connection to use (left open), instead of opening one from the configuration. */
+  connection?: Connection;
+  /** How to load the configuration when no connection is given (default: `loadConfig()`). */
+  config?: LoadConfigOptions;
+}
+
 /** One `dj` subcommand. */
 export interface Command {
   /** The word that selects it, e.g. `blob`. */
@@ -38,7 +52,7 @@ export interface Command {
   /** One line for the `dj --help` command list. */
   readonly summary: string;
   /** Run with the arguments after the command name. */
-  run(args: readonly string[], stdin: StdinSource): Promise<CliResult>;
+  run(args: readonly string[], stdin: StdinSource, context?: CliContext): Promise<CliResult>;
 }
 
 /**

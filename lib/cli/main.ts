@@ -8,7 +8,9 @@
  */
 
 import { blobCommand } from "./blob.ts";
+import { codecsCommand } from "./codecs.ts";
 import {
+  type CliContext,
   type CliResult,
   type Command,
   failure,
@@ -16,6 +18,13 @@ import {
   success,
   UsageError,
 } from "./command.ts";
+import { CONNECTION_HELP } from "./connect.ts";
+import { describeCommand } from "./describe.ts";
+import { diagramCommand } from "./diagram.ts";
+import { fetchCommand } from "./fetch.ts";
+import { gcCommand } from "./gc.ts";
+import { schemasCommand } from "./schemas.ts";
+import { tablesCommand } from "./tables.ts";
 
 /**
  * The command table, in the order `dj --help` lists them.
@@ -23,10 +32,19 @@ import {
  * @example
  * ```ts
  * import { COMMANDS } from "./main.ts";
- * COMMANDS.map((c) => c.name); // ["blob", ...]
+ * COMMANDS.map((c) => c.name); // ["schemas", "tables", "describe", "fetch", ...]
  * ```
  */
-export const COMMANDS: readonly Command[] = [blobCommand];
+export const COMMANDS: readonly Command[] = [
+  schemasCommand,
+  tablesCommand,
+  describeCommand,
+  fetchCommand,
+  diagramCommand,
+  codecsCommand,
+  gcCommand,
+  blobCommand,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -38,13 +56,18 @@ DataJoint for Deno, command line.
 Commands:
 ${lines.join("\n")}
 
-Run 'dj <command> --help' for a command's usage.
+Run 'dj <command> --help' for a command's usage. Exit codes: 0 on success, 1 when the command
+fails (the database, a store or the data said no), 2 for wrong usage; errors are one line on
+standard error.
+
+${CONNECTION_HELP}
 `;
 }
 
 /**
  * Run `dj` with its arguments (without the program name). `stdin` is read only by commands that
- * need it.
+ * need it. `context` may hand database commands an open connection (otherwise each opens one from
+ * the configuration and closes it).
  *
  * @example
  * ```ts
@@ -53,7 +76,11 @@ Run 'dj <command> --help' for a command's usage.
  * code; // 0
  * ```
  */
-export function runCli(args: readonly string[], stdin: StdinSource): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  stdin: StdinSource,
+  context: CliContext = {},
+): Promise<CliResult> {
   const [name, ...rest] = args;
   if (name === "--help" || name === "-h" || name === "help") {
     return Promise.resolve(success(mainHelp()));
@@ -67,7 +94,7 @@ export function runCli(args: readonly string[], stdin: StdinSource): Promise<Cli
       failure("dj", new UsageError(`unknown command '${name}' (see 'dj --help')`)),
     );
   }
-  return command.run(rest, stdin);
+  return command.run(rest, stdin, context);
 }
 
 async function readAllStdin(): Promise<Uint8Array> {
