@@ -1,9 +1,9 @@
 /**
- * The demo (`deno task demo`): what a DataJoint blob holds and how it survives a round trip.
+ * What a DataJoint blob holds and how it survives a round trip (`deno run examples/blob_roundtrip.ts`).
  *
  * It packs a recording session as DataJoint Python would store it in a `<blob>` column (nested
  * dicts, NumPy arrays, exact decimals, dates, tuples), prints the sizes and headers, unpacks it,
- * and checks that re-packing gives the same bytes. Later versions grow this into a pipeline.
+ * and checks that re-packing gives the same bytes.
  */
 
 import * as dj from "../mod.ts";
