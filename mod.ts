@@ -70,6 +70,27 @@ export type {
   SqlContext,
 } from "./lib/expression.ts";
 export { translateExpression } from "./lib/sql_expression.ts";
+export {
+  keySource,
+  type PopulateArg,
+  type PopulateError,
+  type PopulateOptions,
+  type PopulateProgress,
+  type PopulateResult,
+} from "./lib/populate.ts";
+export {
+  type AddJobsOptions,
+  type JobCounts,
+  type JobKey,
+  Jobs,
+  jobsTableName,
+  type JobsTarget,
+  type JobStatus,
+  type PendingKeysOptions,
+  type RefreshOptions,
+  type RefreshResult,
+} from "./lib/jobs.ts";
+export { ProgressBar, type ProgressBarOptions, type ProgressOutput } from "./lib/progress_bar.ts";
 export { collectGarbage, type GcOptions, type GcReport } from "./lib/gc.ts";
 export { pythonJson } from "./lib/values.ts";
 export {

@@ -25,7 +25,7 @@
 import { bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
 import { DataJointError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
-import { type InsertOptions, insertRows } from "./insert.ts";
+import { insertAllowedByMake, type InsertOptions, insertRows } from "./insert.ts";
 import { type Condition, isQueryLike, QUERY_BRAND, type QueryLike } from "./condition.ts";
 import type { AggrOptions, ProjArg } from "./expression.ts";
 import { insertSelect } from "./insert_select.ts";
@@ -500,7 +500,10 @@ export abstract class Table {
 /** Refuses direct inserts into auto-populated tables, as the row insert does. */
 function checkDirectInsert(_conn: unknown, heading: Heading, options?: InsertOptions): void {
   const tier = tierOfTableName(heading.table);
-  if ((tier === "Imported" || tier === "Computed") && !options?.allowDirectInsert) {
+  if (
+    (tier === "Imported" || tier === "Computed") && !options?.allowDirectInsert &&
+    !insertAllowedByMake(heading.schema, heading.table)
+  ) {
     throw new DataJointError(
       `\`${heading.schema}\`.\`${heading.table}\` is auto-populated: its rows come from make() during populate(). Insert with { allowDirectInsert: true } to do it anyway`,
     );
