@@ -41,6 +41,13 @@ export {
   UnknownAttributeError,
 } from "./lib/errors.ts";
 export { type InsertOptions } from "./lib/insert.ts";
+export type {
+  ConfirmCallback,
+  DeleteOptions,
+  DropTableOptions,
+  PartIntegrity,
+  TableCount,
+} from "./lib/delete.ts";
 export {
   type Compiled,
   type IterateOptions,

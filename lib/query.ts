@@ -53,6 +53,13 @@ import {
   wrap,
 } from "./expression.ts";
 import { decodeRows } from "./fetch.ts";
+import {
+  deleteCascade,
+  type DeleteOptions,
+  deleteQuick,
+  dropQuery,
+  type DropTableOptions,
+} from "./delete.ts";
 
 export { AndList, type Condition, Not, Top };
 export type { ProjArg, QueryAttribute };
@@ -707,6 +714,60 @@ export class Query implements QueryLike, AsyncIterable<Row> {
   [Symbol.asyncIterator](): AsyncIterator<Row> {
     return this.iterate();
   }
+
+  // ── delete and drop (lib/delete.ts) ─────────────────────────────────────────────────────────
+
+  /**
+   * Deletes the rows of this query (a restriction of one table) and every row that depends on
+   * them, in any schema, leaves first, in one transaction. `partIntegrity` rules master/part pairs
+   * (`"enforce"`, `"ignore"`, `"cascade"`); `prompt` gets the per-table counts before the commit and
+   * may decline (rolled back). Returns the number of rows deleted from this query's table. Objects
+   * in stores stay until garbage collection (`collectGarbage`) removes the unreferenced ones.
+   *
+   * @example
+   * ```ts
+   * import type { Query } from "./query.ts";
+   * declare const sessions: Query;
+   * const n = await sessions.restrict({ subject_id: 1 }).delete({
+   *   prompt: (counts) => counts.every((c) => c.count < 100),
+   * });
+   * ```
+   */
+  delete(options?: DeleteOptions): Promise<number> {
+    return deleteCascade(this, options);
+  }
+
+  /**
+   * Deletes the rows of this query (a restriction of one table) with one `DELETE`, without
+   * cascading: fails when other rows still reference them. Returns the number of rows deleted.
+   *
+   * @example
+   * ```ts
+   * import type { Query } from "./query.ts";
+   * declare const trials: Query;
+   * await trials.restrict({ outcome: "aborted" }).deleteQuick();
+   * ```
+   */
+  deleteQuick(): Promise<number> {
+    return deleteQuick(this);
+  }
+
+  /**
+   * Drops the table of this query, which must be a whole table (restricted queries are refused);
+   * `cascade` drops the tables that depend on it first. For table classes prefer `Table.drop()`.
+   *
+   * @example
+   * ```ts
+   * import { Query } from "./query.ts";
+   * import type { Connection } from "./connection.ts";
+   * declare const conn: Connection;
+   * await Query.table("scratch", "tmp", async () => conn).drop({ cascade: true });
+   * ```
+   */
+  drop(options?: DropTableOptions): Promise<void> {
+    return dropQuery(this, options);
+  }
+  // ── end of delete and drop ──────────────────────────────────────────────────────────────────
 }
 
 /**

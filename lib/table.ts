@@ -22,7 +22,9 @@
  * @module
  */
 
-import { bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
+import { bindingOf, type TableBinding } from "./binding.ts";
+import { type DeleteOptions, dropTable, type DropTableOptions } from "./delete.ts";
+import { updateRow } from "./update.ts";
 import { DataJointError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
 import { insertAllowedByMake, type InsertOptions, insertRows } from "./insert.ts";
@@ -104,10 +106,19 @@ export abstract class Table {
 
   /**
    * Drops the table. Refuses when other tables depend on it, unless `cascade` is set (then they
-   * are dropped first, leaves first).
+   * are dropped first, leaves first), and a part table on its own unless
+   * `partIntegrity: "ignore"` (drop its master instead). `prompt` gets the tables and their row
+   * counts and may decline.
    */
-  static drop(options?: DropOptions): Promise<void> {
-    return this.binding().drop(options);
+  static async drop(options: DropTableOptions = {}): Promise<void> {
+    const b = this.binding();
+    await dropTable(
+      await b.connection(),
+      b.schemaName,
+      b.tableName,
+      options,
+      () => b.drop({ cascade: options.cascade }),
+    );
   }
 
   /**
@@ -495,6 +506,60 @@ export abstract class Table {
     return jobsOf(this);
   }
   // ── end of populate and jobs ───────────────────────────────────────────────────────────────
+
+  // ── delete and update (lib/delete.ts, lib/update.ts) ───────────────────────────────────────
+
+  /**
+   * Deletes all rows of the table and every row that depends on them, leaves first, in one
+   * transaction (see {@link Query.delete}; restrict first to delete some: `T.restrict(c).delete()`).
+   * Deleting from a Part table directly is refused unless `partIntegrity` is `"ignore"` or
+   * `"cascade"`. Returns the number of rows deleted from this table.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Session: typeof Manual;
+   * await Session.restrict({ subject_id: 1 }).delete();
+   * await Session.delete({ prompt: (counts) => confirm(JSON.stringify(counts)) });
+   * ```
+   */
+  static delete(options?: DeleteOptions): Promise<number> {
+    return this.query().delete(options);
+  }
+
+  /**
+   * Deletes all rows with one `DELETE`, without cascading (see {@link Query.deleteQuick}).
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Scratch: typeof Manual;
+   * await Scratch.deleteQuick();
+   * ```
+   */
+  static deleteQuick(): Promise<number> {
+    return this.query().deleteQuick();
+  }
+
+  /**
+   * Changes attributes of one existing row: `row` holds the full primary key and the attributes to
+   * set. Absent or `undefined` attributes keep their value; `null` stores NULL in a nullable
+   * attribute and restores the default of a non-nullable one (see `update.ts`). Codec values are
+   * encoded as on insert.
+   *
+   * @example
+   * ```ts
+   * import type { Manual } from "./table.ts";
+   * declare const Subject: typeof Manual;
+   * await Subject.update1({ subject_id: 1, weight: 21.5, notes: null });
+   * ```
+   */
+  static async update1(row: Record<string, unknown>): Promise<void> {
+    const b = this.binding();
+    await b.declare();
+    await updateRow(await b.connection(), await b.heading(), row);
+  }
+  // ── end of delete and update ───────────────────────────────────────────────────────────────
 }
 
 /** Refuses direct inserts into auto-populated tables, as the row insert does. */
