@@ -524,7 +524,7 @@ export function projSelect(s: Select, args: readonly ProjArg[], ctx: SqlContext)
       inKey: false,
       nullable: true,
       lineage: null,
-      sql: `(${translateExpression(expr, ctx.backend)})`,
+      sql: `(${expressionSql(expr, ctx)})`,
     });
   }
   const seen = new Set<string>();
@@ -535,6 +535,19 @@ export function projSelect(s: Select, args: readonly ProjArg[], ctx: SqlContext)
     seen.add(a.name);
   }
   return { ...base, attrs: out, base: undefined };
+}
+
+/**
+ * A user's SQL expression for the backend. The compiler's parameter tokens are control
+ * characters; an expression holding them would turn into references to other parameters.
+ */
+function expressionSql(expr: string, ctx: SqlContext): string {
+  if (expr.includes("\u0001") || expr.includes("\u0002")) {
+    throw new DataJointError(
+      `An expression may not contain control characters: ${JSON.stringify(expr)}`,
+    );
+  }
+  return translateExpression(expr, ctx.backend);
 }
 
 /** Options of {@link joinSelects}. */
@@ -636,7 +649,7 @@ function computedAttrs(
       inKey: false,
       nullable: true,
       lineage: null,
-      sql: `(${translateExpression(expr.trim(), ctx.backend)})`,
+      sql: `(${expressionSql(expr.trim(), ctx)})`,
     };
   });
 }

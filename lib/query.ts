@@ -28,7 +28,7 @@ import {
   Top,
 } from "./condition.ts";
 import type { Connection } from "./connection.ts";
-import { DataJointError } from "./errors.ts";
+import { DataJointError, UnknownAttributeError } from "./errors.ts";
 import {
   type AggrOptions,
   aggrSelect,
@@ -701,7 +701,11 @@ export class Query implements QueryLike, AsyncIterable<Row> {
       const { sql, params } = finish(ctx, ctx.render(page), (n) => conn.placeholder(n));
       const raw = await conn.query(sql, params);
       if (raw.length === 0) return;
-      last = raw[raw.length - 1];
+      // The key to continue from, copied: decoding converts the rows in place, and the caller
+      // may change the rows it is given.
+      const tail = raw[raw.length - 1];
+      last = {};
+      for (const k of key) last[k] = tail[k];
       yield* await decodeRows(conn, page.attrs, raw, {
         concurrency: options.concurrency,
         label: labelOf(select, ctx),
@@ -850,7 +854,7 @@ function pick(names: readonly string[]): (s: Select, ctx: SqlContext) => Select 
       const group = n === "\0KEY" ? s.attrs.filter((a) => a.inKey) : [byName.get(n)];
       for (const a of group) {
         if (a === undefined) {
-          throw new DataJointError(
+          throw new UnknownAttributeError(
             `The query has no attribute ${JSON.stringify(n)} (its attributes: ${
               [...byName.keys()].join(", ")
             })`,

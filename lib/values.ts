@@ -134,7 +134,8 @@ export function escapeNonAscii(json: string): string {
 
 /**
  * JSON text as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII escaped
- * as `\uXXXX`. Throws for values JSON cannot hold (bigint beyond 2^53, functions, cycles).
+ * as `\uXXXX`. Throws for values JSON cannot hold (functions, cycles, NaN/Infinity) and for
+ * strings PostgreSQL's JSON types refuse (NUL characters, unpaired surrogates).
  *
  * @example
  * ```ts
@@ -154,7 +155,14 @@ export function pythonJson(value: unknown): string {
     }
     // Exact digits are valid JSON (Python reads them exactly; JavaScript readers may round).
     if (typeof v === "bigint") return v.toString();
-    if (typeof v === "string") return escapeNonAscii(JSON.stringify(v));
+    if (typeof v === "string") {
+      // PostgreSQL's json/jsonb refuse both (MySQL keeps them): refused everywhere, like text.
+      if (v.includes("\0")) throw new DataJointError("JSON strings cannot hold NUL characters");
+      if (!v.isWellFormed()) {
+        throw new DataJointError("JSON strings cannot hold unpaired UTF-16 surrogates");
+      }
+      return escapeNonAscii(JSON.stringify(v));
+    }
     if (typeof v !== "object") throw new DataJointError(`JSON cannot hold a ${typeof v}`);
     if (seen.has(v)) throw new DataJointError("JSON cannot hold a cyclic value");
     seen.add(v);
@@ -252,6 +260,10 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
         // PostgreSQL text cannot hold NUL; refusing it on every backend keeps rows portable.
         throw wrongType(target, "a string without NUL characters", value);
       }
+      if (!value.isWellFormed()) {
+        // Both backends would store U+FFFD in its place: refused rather than silently changed.
+        throw wrongType(target, "a string without unpaired UTF-16 surrogates", value);
+      }
       return value;
     case "enum":
       if (typeof value !== "string" || !(s.labels ?? []).includes(value)) {
@@ -298,21 +310,41 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
  */
 export function fromSqlValue(target: ValueTarget, raw: unknown, dialect: Dialect): unknown {
   if (raw === null || raw === undefined) return null;
+  const read = sqlValueReader(target, dialect);
+  return read === undefined ? raw : read(raw);
+}
+
+/**
+ * The conversion {@link fromSqlValue} applies to an attribute's non-null driver values, or
+ * `undefined` when the driver's value is already the fetched value (every type but `bool`,
+ * `int64`, `uuid` and `bytes`): a fetch of many rows decides once per attribute, not per value.
+ *
+ * @example
+ * ```ts
+ * import { sqlValueReader } from "./values.ts";
+ * import { parseType } from "./types.ts";
+ * import { mysqlDialect } from "./adapters/mysql_dialect.ts";
+ * const read = sqlValueReader({ name: "n", storage: parseType("int64") as never }, mysqlDialect);
+ * console.log(read?.("12")); // 12n
+ * ```
+ */
+export function sqlValueReader(
+  target: ValueTarget,
+  dialect: Dialect,
+): ((raw: unknown) => unknown) | undefined {
   const s = target.storage;
-  if (s.kind === "native") return raw;
+  if (s.kind === "native") return undefined;
   switch (s.name) {
     case "bool":
-      return typeof raw === "boolean" ? raw : Number(raw) !== 0;
+      return (raw) => (typeof raw === "boolean" ? raw : Number(raw) !== 0);
     case "int64":
-      return typeof raw === "bigint" ? raw : BigInt(raw as number | string);
+      return (raw) => (typeof raw === "bigint" ? raw : BigInt(raw as number | string));
     case "uuid":
-      return dialect.uuidValue(raw);
-    case "json":
-      // The drivers parse JSON; text arrives only from a server that does not flag the column.
-      return raw;
+      return (raw) => dialect.uuidValue(raw);
     case "bytes":
-      return raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
+      return (raw) => (raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer));
     default:
-      return raw;
+      // The drivers parse JSON; text arrives only from a server that does not flag the column.
+      return undefined;
   }
 }
