@@ -724,7 +724,11 @@ export async function dropTable(
   }
   const deps = new Dependencies(conn);
   const root = deps.node(schema, table);
-  if (!(await deps.exists(root))) return false;
+  if (!(await deps.exists(root))) {
+    // Nothing to drop; the executor still runs, so a class forgets it was declared.
+    await execute([]);
+    return false;
+  }
   const order = await deps.descendants(root);
   const dependants = order.filter((n) => n !== root);
   if (dependants.length > 0 && !options.cascade) {
