@@ -103,6 +103,7 @@ export function translatePgError(e: unknown, sql: string): QueryError {
     case "23505":
       return new DuplicateError(msg("duplicate"), opts);
     case "23503":
+    case "23001": // restrict_violation: what PGlite reports for ON DELETE RESTRICT
       return new IntegrityError(msg("foreignKey"), opts);
     case "23502":
       return new IntegrityError(msg("notNull"), opts);
