@@ -57,7 +57,8 @@ export async function djIn(args: string[], context: CliContext = {}): Promise<Ru
 
 /**
  * Runs `dj <args>` as a real process with the repository's `deno.json`, in `cwd` (default the
- * repository), with the test's environment minus every inherited `DJ_*` variable, plus `env`.
+ * repository), with the test's environment minus every inherited `DJ_*` variable and `INIT_CWD`,
+ * plus `env`.
  *
  * @example
  * ```ts
@@ -70,7 +71,10 @@ export async function djProcess(
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<Run> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) if (!k.startsWith("DJ_")) env[k] = v;
+  // INIT_CWD too: set by `deno task test`, it would move the command to where the tests started.
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!k.startsWith("DJ_") && k !== "INIT_CWD") env[k] = v;
+  }
   Object.assign(env, options.env ?? {});
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--config", `${REPO}deno.json`, `${REPO}lib/cli/main.ts`, ...args],

@@ -97,7 +97,10 @@ await onEveryBackend("dj tables and describe: parts, renamed and cross-schema fo
 ) => {
   const s = await declarePartsSchema(c);
   const context = { connection: c };
+  const q = c.kit.dialect.quote;
   try {
+    await c.execute(`CREATE TABLE ${q(s.name)}.${q("LegacyThing")} (id int PRIMARY KEY)`);
+    c.invalidate();
     const rows = succeeded(await djIn(["tables", s.name], context)).trimEnd().split("\n")
       .map((l) => l.split(/ {2,}/).slice(0, 3));
     assert.deepEqual(rows, [
@@ -109,6 +112,7 @@ await onEveryBackend("dj tables and describe: parts, renamed and cross-schema fo
       ["Sorting.Pair", "Part", "__sorting__pair"],
       ["Sorting.Unit", "Part", "__sorting__unit"],
       ["Mentor", "Manual", "mentor"],
+      ["-", "-", "LegacyThing"],
     ]);
     const channel = succeeded(await djIn(["describe", `${s.name}.Probe.Channel`], context));
     assert.match(channel, /^-> Probe\nchannel +: int16/);

@@ -13,6 +13,7 @@ import {
   GOLDEN_IGNORED,
   type GoldenCopy,
   loadGoldenCopy,
+  REPO,
   type Run,
   succeeded,
 } from "./_cli.ts";
@@ -143,6 +144,14 @@ Deno.test("dj (subprocess) with nothing configured uses the embedded PGlite of t
     const schemas = succeeded(await djProcess(["schemas"], { cwd: tmp }));
     assert.ok(schemas.split("\n").includes("public"), schemas);
     assert.ok((await Deno.stat(`${tmp}/.dj/pglite`)).isDirectory, "the project's .dj/pglite");
+    // As `deno task dj` runs it: in the folder of deno.json, with INIT_CWD where it was typed.
+    succeeded(
+      await djProcess(["diagram", "public", "--svg", "public.svg"], {
+        cwd: REPO,
+        env: { INIT_CWD: tmp },
+      }),
+    );
+    assert.match(await Deno.readTextFile(`${tmp}/public.svg`), /^<svg /);
     assertFails(
       await djProcess(["tables", "lab"], { cwd: tmp }),
       1,

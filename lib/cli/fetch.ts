@@ -134,6 +134,8 @@ export const fetchCommand: Command = defineCommand({
     return withConnection(context, async (conn) => {
       const cls = findTable(await openSchema(conn, schema), table);
       const heading = await cls.heading();
+      // The connection's configuration decides where attachments go; a caller's connection gets
+      // its own setting back afterwards.
       const config = conn.config as { downloadPath: string };
       const previous = config.downloadPath;
       if (downloadPath !== undefined) config.downloadPath = downloadPath;

@@ -118,6 +118,16 @@ async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uin
 }
 
 if (import.meta.main) {
+  // `deno task dj` runs in the folder of deno.json; relative paths (`--svg FILE`, the search for
+  // datajoint.json and plugins) should mean the folder where the command was typed.
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd) {
+    try {
+      Deno.chdir(initCwd);
+    } catch {
+      // A folder that vanished since: stay in the task's folder.
+    }
+  }
   let result: CliResult;
   try {
     result = await runCli(Deno.args, readAllStdin);

@@ -110,6 +110,8 @@ export async function renderValue(
         key: { _schema: origin.schema, _table: origin.table, _field: attr.name },
       });
     } catch {
+      // An encode that needs more than the value (a store, a row key) cannot be replayed here:
+      // show the decoded value instead.
       break;
     }
     if (v === null || v === undefined) return null;

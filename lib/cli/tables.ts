@@ -16,7 +16,8 @@ const HELP = `Usage: dj tables <schema>
 List the tables of a schema, parents before children, one per line with four columns: the class
 name (parts as Master.Part, as 'dj describe' and 'dj fetch' accept it), the tier (Manual, Lookup,
 Imported, Computed, Part), the SQL table name and the table comment. Works on schemas declared
-by DataJoint Python too. Hidden tables (~lineage, ~jobs) are left out.
+by DataJoint Python too. Hidden tables (~lineage, ~jobs) are left out; tables whose names follow
+no DataJoint tier come last, with '-' for class and tier.
 
 Example:
   dj tables lab
@@ -46,12 +47,18 @@ export const tablesCommand: Command = defineCommand({
     return withConnection(context, async (conn) => {
       const vs = await openSchema(conn, name);
       const catalog = await conn.catalog(name);
-      const rows = schemaTables(vs).map((t) => [
+      const named = schemaTables(vs);
+      const rows = named.map((t) => [
         t.className,
         t.cls.tier,
         t.cls.tableName,
         catalog.tables.get(t.cls.tableName)?.comment ?? "",
       ]);
+      // Tables whose names follow no DataJoint tier have no class: listed last, marked "-".
+      const known = new Set(named.map((t) => t.cls.tableName));
+      for (const [name, info] of catalog.tables) {
+        if (!name.startsWith("~") && !known.has(name)) rows.push(["-", "-", name, info.comment]);
+      }
       return alignColumns(rows);
     });
   },
