@@ -9,7 +9,6 @@
  * import { decodeRows } from "./fetch.ts";
  * import type { Connection } from "./connection.ts";
  * import type { QueryAttribute } from "./expression.ts";
-import { fromSqlValue } from "./values.ts";
  * declare const conn: Connection, attrs: QueryAttribute[];
  * const rows = await decodeRows(conn, attrs, await conn.query("SELECT …"), { label: "lab.subject" });
  * ```
@@ -20,7 +19,7 @@ import { mapPool } from "../stores/pool.ts";
 import { decodeAttribute, located } from "./attribute_codec.ts";
 import type { Connection } from "./connection.ts";
 import type { QueryAttribute } from "./expression.ts";
-import { fromSqlValue } from "./values.ts";
+import { sqlValueReader } from "./values.ts";
 
 /** Options of {@link decodeRows}. */
 export interface DecodeRowsOptions {
@@ -31,7 +30,9 @@ export interface DecodeRowsOptions {
 }
 
 /**
- * Decodes raw rows (column name → driver value) into attribute values.
+ * Decodes raw rows (column name → driver value) into attribute values. The driver's row objects
+ * become the result rows (converted in place, never copied): core types that need no conversion
+ * cost nothing per row. Rows the driver returns with other columns than `attrs` are rebuilt.
  *
  * @example
  * ```ts
@@ -42,43 +43,67 @@ export interface DecodeRowsOptions {
 export function decodeRows(
   conn: Connection,
   attrs: readonly QueryAttribute[],
-  raw: readonly Record<string, unknown>[],
+  raw: Record<string, unknown>[],
   options: DecodeRowsOptions,
 ): Promise<Record<string, unknown>[]> {
   const { dialect } = conn.kit;
-  const ctx = { dialect, stores: conn.stores, downloadPath: conn.config.downloadPath };
+  const rows = sameColumns(raw, attrs) ? raw : raw.map((r) => pickColumns(r, attrs));
   const keyOf = (r: Record<string, unknown>) => {
     const key: Record<string, unknown> = {};
     for (const k of attrs) if (k.inKey) key[k.name] = r[k.name];
     return key;
   };
-  // Core types convert synchronously; only codec attributes need promises (and the pool).
-  const plain = (r: Record<string, unknown>, out: Record<string, unknown>) => {
-    for (const a of attrs) {
-      const v = r[a.name];
-      if (a.source === undefined) out[a.name] = v ?? null;
-      else if (a.source.kind !== "codec") {
-        try {
-          out[a.name] = fromSqlValue(a.source, v, dialect);
-        } catch (e) {
-          throw located(e, options.label, keyOf(r), a.name);
-        }
-      } else out[a.name] = undefined; // placeholder keeps the attribute order
+  // Core types convert synchronously, and only those whose driver value is not final already.
+  const converted: { name: string; read: (raw: unknown) => unknown }[] = [];
+  const codecAttrs: QueryAttribute[] = [];
+  for (const a of attrs) {
+    if (a.source?.kind === "codec") codecAttrs.push(a);
+    else if (a.source !== undefined) {
+      const read = sqlValueReader(a.source, dialect);
+      if (read !== undefined) converted.push({ name: a.name, read });
     }
-    return out;
-  };
-  const codecAttrs = attrs.filter((a) => a.source?.kind === "codec");
-  if (codecAttrs.length === 0) return Promise.resolve(raw.map((r) => plain(r, {})));
+  }
+  if (converted.length > 0) {
+    for (const r of rows) {
+      for (const { name, read } of converted) {
+        const v = r[name];
+        if (v === null || v === undefined) continue;
+        try {
+          r[name] = read(v);
+        } catch (e) {
+          throw located(e, options.label, keyOf(r), name);
+        }
+      }
+    }
+  }
+  if (codecAttrs.length === 0) return Promise.resolve(rows);
+  const ctx = { dialect, stores: conn.stores, downloadPath: conn.config.downloadPath };
   const one = async (r: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const out = plain(r, {});
     await Promise.all(codecAttrs.map(async (a) => {
       try {
-        out[a.name] = await decodeAttribute(a.source!, r[a.name], ctx);
+        r[a.name] = await decodeAttribute(a.source!, r[a.name], ctx);
       } catch (e) {
         throw located(e, options.label, keyOf(r), a.name);
       }
     }));
-    return out;
+    return r;
   };
-  return mapPool(raw, options.concurrency ?? 8, one);
+  return mapPool(rows, options.concurrency ?? 8, one);
+}
+
+/** Whether the rows have exactly the attributes' columns, in order (checked on the first row). */
+function sameColumns(raw: Record<string, unknown>[], attrs: readonly QueryAttribute[]): boolean {
+  if (raw.length === 0) return true;
+  const names = Object.keys(raw[0]);
+  return names.length === attrs.length && attrs.every((a, i) => a.name === names[i]);
+}
+
+/** A row of the attributes only (a relation without attributes selects a placeholder column). */
+function pickColumns(
+  r: Record<string, unknown>,
+  attrs: readonly QueryAttribute[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of attrs) out[a.name] = r[a.name] ?? null;
+  return out;
 }

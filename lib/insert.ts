@@ -31,6 +31,7 @@ import {
 } from "./errors.ts";
 import type { Attribute, Heading } from "./heading.ts";
 import { tierOfTableName } from "./naming.ts";
+import { toSqlValue } from "./values.ts";
 
 /** Options of `insert` / `insert1`. */
 export interface InsertOptions {
@@ -53,6 +54,12 @@ function describeKey(heading: Heading, row: Record<string, unknown>): Record<str
   const key: Record<string, unknown> = {};
   for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
   return key;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function byteSize(v: unknown): number {
@@ -149,8 +156,9 @@ export async function insertRows(
         })`,
       );
     }
-    const clean: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(row)) {
+    const names = Object.keys(row);
+    let kept = 0;
+    for (const name of names) {
       if (!byName.has(name)) {
         if (options.ignoreExtraFields) continue;
         throw new UnknownAttributeError(
@@ -159,9 +167,18 @@ export async function insertRows(
           } (row ${index}): remove it, or insert with { ignoreExtraFields: true }`,
         );
       }
-      if (value !== undefined) clean[name] = value;
+      if (row[name] !== undefined) kept++;
     }
-    for (const a of byName.values()) {
+    // The row itself when it holds nothing to leave out (it is only read from here on).
+    let clean: Record<string, unknown> = row;
+    if (kept !== names.length) {
+      clean = {};
+      for (const name of names) {
+        if (byName.has(name) && row[name] !== undefined) clean[name] = row[name];
+      }
+    }
+    // A row with every attribute needs no look for missing ones.
+    for (const a of kept === byName.size ? [] : byName.values()) {
       if (a.name in clean) continue;
       if (a.inKey && !a.autoIncrement) {
         throw new MissingAttributeError(
@@ -187,30 +204,49 @@ export async function insertRows(
   // Encode (store objects are written here), several rows at a time.
   const written: WrittenObject[] = [];
   const encoded: { columns: string[]; values: unknown[] }[] = [];
-  try {
-    const out = await mapPool(checked, options.concurrency ?? 8, async (row) => {
-      const key: Record<string, unknown> = { _schema: heading.schema, _table: heading.table };
-      for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
-      const columns = Object.keys(row);
-      const values: unknown[] = [];
-      for (const name of columns) {
-        const attr = byName.get(name)!;
-        try {
-          values.push(
-            await encodeAttribute(attr, row[name], {
-              dialect,
-              key,
-              keyTypes,
-              stores: attr.kind === "codec" ? conn.stores : undefined,
-              written,
-            }),
-          );
-        } catch (e) {
-          throw located(e, table, describeKey(heading, row), name);
-        }
+  // Core types convert synchronously: only codecs need promises (and the pool).
+  const encodeCore = (row: Record<string, unknown>) => {
+    const columns = Object.keys(row);
+    const values: unknown[] = new Array(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i];
+      try {
+        values[i] = toSqlValue(byName.get(name)!, row[name], dialect);
+      } catch (e) {
+        throw located(e, table, describeKey(heading, row), name);
       }
-      return { columns, values };
-    });
+    }
+    return { columns, values };
+  };
+  const withCodecs = [...byName.values()].some((a) => a.kind === "codec");
+  try {
+    const out = !withCodecs ? checked.map(encodeCore) : await mapPool(
+      checked,
+      options.concurrency ?? 8,
+      async (row) => {
+        const key: Record<string, unknown> = { _schema: heading.schema, _table: heading.table };
+        for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
+        const columns = Object.keys(row);
+        const values: unknown[] = [];
+        for (const name of columns) {
+          const attr = byName.get(name)!;
+          try {
+            values.push(
+              await encodeAttribute(attr, row[name], {
+                dialect,
+                key,
+                keyTypes,
+                stores: attr.kind === "codec" ? conn.stores : undefined,
+                written,
+              }),
+            );
+          } catch (e) {
+            throw located(e, table, describeKey(heading, row), name);
+          }
+        }
+        return { columns, values };
+      },
+    );
     encoded.push(...out);
   } catch (e) {
     await undoWrites(conn, written);
@@ -219,10 +255,14 @@ export async function insertRows(
 
   // Rows with the same fields go in one statement; batches are bounded in parameters and bytes.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
+  let g: { columns: string[]; rows: unknown[][] } | undefined;
   for (const r of encoded) {
-    const sig = r.columns.join("\0");
-    let g = groups.get(sig);
-    if (g === undefined) groups.set(sig, g = { columns: r.columns, rows: [] });
+    // Consecutive rows mostly have the same fields: look the group up only when they change.
+    if (g === undefined || !sameNames(g.columns, r.columns)) {
+      const sig = r.columns.join("\0");
+      g = groups.get(sig);
+      if (g === undefined) groups.set(sig, g = { columns: r.columns, rows: [] });
+    }
     g.rows.push(r.values);
   }
   const onDuplicate = options.skipDuplicates ? "skip" : options.replace ? "replace" : "error";
@@ -232,25 +272,33 @@ export async function insertRows(
     if (own) await conn.startTransaction();
     for (const g of groups.values()) {
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, g.columns.length)));
+      // Full batches share one statement text (tens of thousands of placeholders).
+      const statements = new Map<number, string>();
       let start = 0;
       while (start < g.rows.length) {
         let end = start;
         let bytes = 0;
         while (end < g.rows.length && end - start < perStatement) {
-          const size = g.rows[end].reduce((s: number, v) => s + byteSize(v), 0);
+          let size = 0;
+          for (const v of g.rows[end]) size += byteSize(v);
           if (end > start && bytes + size > MAX_BATCH_BYTES) break;
           bytes += size;
           end++;
         }
-        const batch = g.rows.slice(start, end);
-        const sql = dialect.insert(
-          target,
-          g.columns,
-          batch.length,
-          (n) => conn.placeholder(n),
-          onDuplicate,
-        );
-        await conn.execute(sql, batch.flat());
+        let sql = statements.get(end - start);
+        if (sql === undefined) {
+          sql = dialect.insert(
+            target,
+            g.columns,
+            end - start,
+            (n) => conn.placeholder(n),
+            onDuplicate,
+          );
+          statements.set(end - start, sql);
+        }
+        const params: unknown[] = [];
+        for (let r = start; r < end; r++) for (const v of g.rows[r]) params.push(v);
+        await conn.execute(sql, params);
         start = end;
       }
     }
