@@ -120,6 +120,8 @@ export { FileStore } from "./stores/file_store.ts";
 export { S3Store } from "./stores/s3_store.ts";
 export { computeHash } from "./stores/paths.ts";
 export type {
+  ContentPutOptions,
+  GetOptions,
   PutOptions,
   StoreBackend,
   StoreCounters,

@@ -16,7 +16,7 @@
  * @module
  */
 import { CodecError, CorruptObjectError, DataJointError } from "../lib/errors.ts";
-import { computeHash, hashPath } from "../stores/paths.ts";
+import { createContentHasher, hashPath } from "../stores/paths.ts";
 import {
   describeValue,
   insertContext,
@@ -58,11 +58,23 @@ const BASE32_HASH = /^[a-z2-7]{26}$/;
 export async function putHash(bytes: Uint8Array, ctx: EncodeContext): Promise<HashMetadata> {
   const backend = await storesOf(ctx, "hash").backend(ctx.storeName ?? null);
   const { schema } = insertContext(ctx);
-  const hash = computeHash(bytes);
-  const path = hashPath(hash, schema, backend.spec);
-  const { written } = await backend.put(path, bytes, { ifAbsent: true });
+  // The store hashes and writes in one pass where it can (file store: a temp file written while
+  // the pieces are hashed, then linked under the hash path).
+  const hasher = createContentHasher();
+  let hash = "";
+  const { path, written } = await backend.putContent(bytes, {
+    onChunk: (piece) => void hasher.update(piece),
+    pathOf: () => hashPath(hash = hasher.digest(), schema, backend.spec),
+    ifAbsent: true,
+  });
   if (written) ctx.written?.push({ store: backend.name, path, shared: true });
   return { hash, path, schema, store: backend.name, size: bytes.length };
+}
+
+/** Options of {@link getHash}. */
+export interface GetHashOptions {
+  /** Where the bytes start in their fresh buffer (see the stores' `GetOptions.byteOffset`). */
+  byteOffset?: number;
 }
 
 /**
@@ -76,10 +88,21 @@ export async function putHash(bytes: Uint8Array, ctx: EncodeContext): Promise<Ha
  * const bytes = await getHash({ hash: "lvauakv4jmvhnolrtwiraf6fsi", path: "_hash/lab/lvauakv4jmvhnolrtwiraf6fsi", store: "main" }, ctx);
  * ```
  */
-export async function getHash(stored: unknown, ctx: DecodeContext): Promise<Uint8Array> {
+export async function getHash(
+  stored: unknown,
+  ctx: DecodeContext,
+  options: GetHashOptions = {},
+): Promise<Uint8Array> {
   const meta = metadataOf(stored, "hash");
   const backend = await storesOf(ctx, "hash").backend(metadataStore(meta));
-  const bytes = await backend.get(meta.path);
+  // Migrated pre-2.0 rows carry a hex UUID hash that is not an MD5 of the bytes: not verified.
+  const verify = typeof meta.hash === "string" && BASE32_HASH.test(meta.hash);
+  // The hash runs on each piece as it arrives, alongside the rest of the transfer.
+  const hasher = verify ? createContentHasher() : undefined;
+  const bytes = await backend.get(meta.path, {
+    onChunk: hasher ? (piece) => void hasher.update(piece) : undefined,
+    byteOffset: options.byteOffset,
+  });
   if (typeof meta.size === "number" && meta.size !== bytes.length) {
     throw new CorruptObjectError(
       `Size mismatch: expected ${meta.size} bytes, got ${bytes.length}. Data at ${
@@ -87,9 +110,8 @@ export async function getHash(stored: unknown, ctx: DecodeContext): Promise<Uint
       } may be corrupted.`,
     );
   }
-  // Migrated pre-2.0 rows carry a hex UUID hash that is not an MD5 of the bytes: not verified.
-  if (typeof meta.hash === "string" && BASE32_HASH.test(meta.hash)) {
-    const actual = computeHash(bytes);
+  if (hasher) {
+    const actual = hasher.digest();
     if (actual !== meta.hash) {
       throw new CorruptObjectError(
         `Hash mismatch: expected ${meta.hash}, got ${actual}. Data at ${

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { DataJointError } from "../lib/errors.ts";
 
 /** Store protocols this library speaks. */
 export type StoreProtocol = "file" | "s3";
@@ -127,6 +128,27 @@ export function emptyCounters(): StoreCounters {
   };
 }
 
+/**
+ * A {@link GetOptions.byteOffset}, checked: 0 when absent, else an integer from 0 to 4096.
+ *
+ * @throws {DataJointError} for anything else.
+ *
+ * @example
+ * ```ts
+ * import { checkByteOffset } from "./backend.ts";
+ * console.log(checkByteOffset(undefined), checkByteOffset(3)); // 0 3
+ * ```
+ */
+export function checkByteOffset(byteOffset: number | undefined): number {
+  if (byteOffset === undefined) return 0;
+  if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset > 4096) {
+    throw new DataJointError(
+      `Invalid byteOffset ${byteOffset}: give an integer from 0 to 4096 (bytes before the data)`,
+    );
+  }
+  return byteOffset;
+}
+
 /** Options of {@link StoreBackend.put}. */
 export interface PutOptions {
   /**
@@ -134,6 +156,33 @@ export interface PutOptions {
    * the result says whether this call wrote it.
    */
   ifAbsent?: boolean;
+}
+
+/** What {@link StoreBackend.putContent} needs besides the bytes. */
+export interface ContentPutOptions extends PutOptions {
+  /**
+   * Sees every piece of the bytes, in order, before `pathOf` is called (a content hash is
+   * computed here). An error thrown here stops the write and leaves nothing behind.
+   */
+  onChunk: (chunk: Uint8Array) => void;
+  /** The path of the object, asked once every piece has been seen. */
+  pathOf: () => string;
+}
+
+/** Options of {@link StoreBackend.get}. */
+export interface GetOptions {
+  /**
+   * Sees every piece of the object, in order, while the next piece is still being read, so that a
+   * check of the content (a hash) runs alongside the transfer instead of after it. Each piece is
+   * a view of the bytes `get` returns: read it, do not keep or change it. An error thrown here
+   * stops the read and rejects `get` with it.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
+  /**
+   * Place the bytes this far into a fresh buffer (the result's `byteOffset`), so that a reader
+   * can find what it needs aligned inside them (a blob's array elements). Default 0.
+   */
+  byteOffset?: number;
 }
 
 /**
@@ -166,10 +215,19 @@ export interface StoreBackend {
     data: Uint8Array | ReadableStream<Uint8Array>,
     options?: PutOptions,
   ): Promise<{ written: boolean }>;
+  /**
+   * Writes bytes whose path depends on their content (hash-addressed objects), as atomically as
+   * `put`. The file store writes a temporary file while `onChunk` sees the pieces (one pass over
+   * the bytes), then publishes it under `pathOf()`; S3 shows the pieces first, then uploads.
+   */
+  putContent(
+    data: Uint8Array,
+    options: ContentPutOptions,
+  ): Promise<{ path: string; written: boolean }>;
   /** Uploads a local file atomically, streaming it. */
   putFile(path: string, localFile: string, options?: PutOptions): Promise<{ written: boolean }>;
-  /** Reads a whole object. */
-  get(path: string): Promise<Uint8Array>;
+  /** Reads a whole object (into one buffer, sized from the object's length). */
+  get(path: string, options?: GetOptions): Promise<Uint8Array>;
   /** Reads `length` bytes from `offset` (fewer at the end of the object). */
   getRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Streams an object. */

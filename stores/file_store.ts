@@ -23,7 +23,10 @@
 import { dirname, join, resolve } from "node:path";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
 import {
+  checkByteOffset,
+  type ContentPutOptions,
   emptyCounters,
+  type GetOptions,
   type PutOptions,
   type StoreBackend,
   type StoreCounters,
@@ -33,6 +36,11 @@ import {
 } from "./backend.ts";
 import { assertStorePath } from "./paths.ts";
 
+/**
+ * Base name of the temporary files of {@link FileStore.putContent}, in the store folder (the
+ * final folder is not known until the content is): `.content.saving-<random>`.
+ */
+const CONTENT_TEMP = ".content";
 const TEMP_SUFFIX = /\.saving-[A-Za-z0-9]{12}$/;
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -63,6 +71,20 @@ async function removeQuietly(path: string): Promise<void> {
   } catch {
     // Best effort: the temp file may never have been created.
   }
+}
+
+/** Bytes per read of a piecewise {@link FileStore.get}: large enough to keep per-call costs small. */
+const PIECE = 4 * 1024 * 1024;
+
+/** Fills `buf` from the file's current position; fewer bytes only at the end of the file. */
+async function readFull(file: Deno.FsFile, buf: Uint8Array): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await file.read(buf.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got;
 }
 
 async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
@@ -263,6 +285,75 @@ export class FileStore implements StoreBackend {
     }
   }
 
+  /**
+   * Writes bytes under a path computed from them in one pass: each piece is written to a
+   * temporary file in the store folder while `onChunk` sees it (the write runs on Deno's I/O
+   * thread, alongside a hash of the piece), then the file is published under `pathOf()` (hard
+   * link for `ifAbsent`, else rename).
+   */
+  async putContent(
+    data: Uint8Array,
+    options: ContentPutOptions,
+  ): Promise<{ path: string; written: boolean }> {
+    let callerError: { error: unknown } | undefined;
+    let tmp: string | undefined;
+    try {
+      const created = await this.#createTemp(join(this.root, CONTENT_TEMP));
+      tmp = created.tmp;
+      try {
+        for (let at = 0; at < data.length; at += PIECE) {
+          const piece = data.subarray(at, Math.min(data.length, at + PIECE));
+          const writing = writeAll(created.file, piece);
+          try {
+            options.onChunk(piece);
+          } catch (error) {
+            callerError = { error };
+            await writing.catch(() => {});
+            throw error;
+          }
+          await writing;
+        }
+      } finally {
+        created.file.close();
+      }
+    } catch (e) {
+      if (tmp !== undefined) await removeQuietly(tmp);
+      if (callerError) throw callerError.error;
+      this.#fail("write", this.root, e);
+    }
+    let path: string;
+    let full: string;
+    try {
+      path = options.pathOf();
+      full = this.#full(path);
+    } catch (e) {
+      await removeQuietly(tmp);
+      throw e;
+    }
+    try {
+      await Deno.mkdir(dirname(full), { recursive: true });
+    } catch (e) {
+      await removeQuietly(tmp);
+      this.#fail("write", full, e);
+    }
+    try {
+      const written = await this.#publish(tmp, full, options.ifAbsent ?? false);
+      if (written) {
+        this.counters.puts++;
+        this.counters.bytesWritten += data.length;
+      }
+      return { path, written };
+    } catch (e) {
+      // The object's folder is on another file system (a mount inside the store): no link or
+      // rename reaches it from the temp file, so write the bytes there the usual way.
+      if (errorCode(e) === "EXDEV" || errorCode((e as Error)?.cause) === "EXDEV") {
+        const { written } = await this.put(path, data, { ifAbsent: options.ifAbsent });
+        return { path, written };
+      }
+      this.#fail("write", full, e);
+    }
+  }
+
   /** Copies a local file into the store atomically (a kernel copy, no buffering in memory). */
   async putFile(
     path: string,
@@ -303,10 +394,18 @@ export class FileStore implements StoreBackend {
     }
   }
 
-  /** Reads a whole object. */
-  async get(path: string): Promise<Uint8Array> {
+  /**
+   * Reads a whole object. With `onChunk`, it is read in pieces straight into the result, each
+   * piece handed to `onChunk` while the next one is being read (the read runs on Deno's I/O
+   * thread, so a hash of the pieces overlaps it).
+   */
+  async get(path: string, options: GetOptions = {}): Promise<Uint8Array> {
     const full = this.#full(path);
     this.counters.gets++;
+    const byteOffset = checkByteOffset(options.byteOffset);
+    if (options.onChunk !== undefined || byteOffset > 0) {
+      return await this.#readInPieces(full, options.onChunk ?? (() => {}), byteOffset);
+    }
     try {
       const bytes = await Deno.readFile(full);
       this.counters.bytesRead += bytes.length;
@@ -317,6 +416,45 @@ export class FileStore implements StoreBackend {
         throw new StoreError(`Store "${this.name}": ${full} is a folder, not a file`, { cause: e });
       }
       this.#fail("read", full, e);
+    }
+  }
+
+  async #readInPieces(
+    full: string,
+    onChunk: (chunk: Uint8Array) => void,
+    byteOffset: number,
+  ): Promise<Uint8Array> {
+    const { file, size } = await this.#openFile(full);
+    let callerError: { error: unknown } | undefined;
+    try {
+      const buf = new Uint8Array(byteOffset + size).subarray(byteOffset);
+      const readAt = (at: number) => readFull(file, buf.subarray(at, Math.min(size, at + PIECE)));
+      let at = 0;
+      let pending = readAt(0);
+      for (;;) {
+        const n = await pending;
+        if (n === 0) break;
+        const piece = buf.subarray(at, at + n);
+        at += n;
+        // Start the next read before handing this piece over, so that the two run side by side.
+        pending = at < size ? readAt(at) : Promise.resolve(0);
+        try {
+          onChunk(piece);
+        } catch (error) {
+          callerError = { error };
+          await pending.catch(() => {});
+          throw error;
+        }
+      }
+      this.counters.bytesRead += at;
+      // Objects are written once: a file that shrank after the stat is a damaged store, which the
+      // caller's size check reports.
+      return at === size ? buf : buf.subarray(0, at);
+    } catch (e) {
+      if (callerError) throw callerError.error;
+      this.#fail("read", full, e);
+    } finally {
+      file.close();
     }
   }
 

@@ -38,7 +38,10 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { dirname, resolve } from "node:path";
 import { DataJointError, MissingExternalFile, StoreError } from "../lib/errors.ts";
 import {
+  checkByteOffset,
+  type ContentPutOptions,
   emptyCounters,
+  type GetOptions,
   type PutOptions,
   type StoreBackend,
   type StoreCounters,
@@ -391,6 +394,20 @@ export class S3Store implements StoreBackend {
     }
   }
 
+  /**
+   * Writes bytes under a path computed from them: `onChunk` sees the bytes, then the object is
+   * uploaded to `pathOf()` (the key must be known before an upload starts).
+   */
+  async putContent(
+    data: Uint8Array,
+    options: ContentPutOptions,
+  ): Promise<{ path: string; written: boolean }> {
+    if (data.length > 0) options.onChunk(data);
+    const path = options.pathOf();
+    const { written } = await this.put(path, data, { ifAbsent: options.ifAbsent });
+    return { path, written };
+  }
+
   /** Uploads a local file, streaming it (multipart from the threshold on). */
   async putFile(
     path: string,
@@ -433,13 +450,70 @@ export class S3Store implements StoreBackend {
     );
   }
 
-  /** Reads a whole object. */
-  async get(path: string): Promise<Uint8Array> {
+  /**
+   * Reads a whole object. With `onChunk`, each piece of the response body goes to `onChunk` as
+   * it arrives (copied into the result first), so a hash check runs while the rest downloads.
+   */
+  async get(path: string, options: GetOptions = {}): Promise<Uint8Array> {
     this.counters.gets++;
+    const byteOffset = checkByteOffset(options.byteOffset);
     const out = await this.#getObject(path);
-    const bytes = await out.Body!.transformToByteArray();
+    const onChunk = options.onChunk;
+    const length = out.ContentLength;
+    let bytes: Uint8Array;
+    if (length !== undefined && (onChunk !== undefined || byteOffset > 0)) {
+      bytes = await this.#collect(out, length, onChunk ?? (() => {}), path, byteOffset);
+    } else {
+      bytes = await out.Body!.transformToByteArray();
+      if (byteOffset > 0) {
+        const placed = new Uint8Array(byteOffset + bytes.length).subarray(byteOffset);
+        placed.set(bytes);
+        bytes = placed;
+      }
+      onChunk?.(bytes);
+    }
     this.counters.bytesRead += bytes.length;
     return bytes;
+  }
+
+  /** The response body in one buffer of the announced length, each piece shown to `onChunk`. */
+  async #collect(
+    out: GetObjectCommandOutput,
+    length: number,
+    onChunk: (chunk: Uint8Array) => void,
+    path: string,
+    byteOffset: number,
+  ): Promise<Uint8Array> {
+    const body = out.Body as unknown as AsyncIterable<Uint8Array> & {
+      destroy?: (error?: Error) => void;
+    };
+    const buf = new Uint8Array(byteOffset + length).subarray(byteOffset);
+    let at = 0;
+    let callerError: { error: unknown } | undefined;
+    try {
+      for await (const chunk of body) {
+        if (at + chunk.length > length) {
+          throw new StoreError(
+            `Store "${this.name}": ${this.url(path)} sent more than the ${length} bytes it ` +
+              `announced; retry, and check the server if it happens again`,
+          );
+        }
+        buf.set(chunk, at);
+        const piece = buf.subarray(at, at + chunk.length);
+        at += chunk.length;
+        try {
+          onChunk(piece);
+        } catch (error) {
+          callerError = { error };
+          throw error;
+        }
+      }
+    } catch (e) {
+      body.destroy?.();
+      if (callerError) throw callerError.error;
+      throw this.#error(e, "GET", path, true);
+    }
+    return at === length ? buf : buf.subarray(0, at);
   }
 
   /** Reads up to `length` bytes from `offset` with a `Range` request. */

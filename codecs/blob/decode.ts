@@ -31,6 +31,13 @@ export interface DecodeOptions {
   use32bitDims?: boolean;
   /** Deepest nesting of items accepted (default 512); deeper input is rejected. */
   maxDepth?: number;
+  /**
+   * The caller hands the blob's buffer over: a numeric array plane that needs no reordering, is
+   * aligned in the buffer and is at least a quarter of the blob becomes a view of it instead of
+   * a copy (smaller planes are copied, so that they do not keep a big buffer alive). The
+   * buffer must not be used or changed afterwards. Default `false`.
+   */
+  adopt?: boolean;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -76,6 +83,7 @@ class Reader {
   /** Bytes taken by one length-width field. */
   readonly lenWidth: number;
   readonly maxDepth: number;
+  readonly adopt: boolean;
   pos = 0;
   /** End of the innermost framed item being read: nothing past it belongs to that item. */
   end: number;
@@ -86,6 +94,7 @@ class Reader {
     this.wide = !options.use32bitDims;
     this.lenWidth = this.wide ? 8 : 4;
     this.maxDepth = options.maxDepth ?? 512;
+    this.adopt = options.adopt ?? false;
     this.end = buf.length;
   }
 
@@ -453,6 +462,13 @@ class Reader {
   ): ArrayBufferView {
     const bytes = n * itemSize;
     this.need(bytes, "array elements");
+    const at = this.buf.byteOffset + this.pos;
+    if (
+      this.adopt && at % itemSize === 0 && bytes * 4 >= this.buf.length && isOrderFree(shape)
+    ) {
+      this.pos += bytes;
+      return new ctor(this.buf.buffer as ArrayBuffer, at, n);
+    }
     const out = new ctor(n);
     fBytesToC(this.buf.subarray(this.pos, this.pos + bytes), bitView(out), shape);
     this.pos += bytes;

@@ -47,7 +47,32 @@ export interface UnpackOptions {
   use32bitDims?: boolean;
   /** Deepest nesting of items accepted (default 512). */
   maxDepth?: number;
+  /**
+   * `bytes` are handed over (a fresh download nobody else holds): a big array whose elements
+   * need no reordering (1-D, or one dimension above 1) and lie aligned in `bytes`' buffer uses
+   * that memory instead of a copy. Do not use or change `bytes` afterwards. Default `false`.
+   * (The elements of a top-level array start 21 + 8 × ndim bytes into a plain blob, so they are
+   * aligned when `bytes.byteOffset % 8 === 3`: see {@link BLOB_ADOPT_OFFSET}.)
+   */
+  adopt?: boolean;
 }
+
+/**
+ * Where to place a plain blob in a fresh buffer (its `byteOffset`) so that the elements of a
+ * top-level numeric array are 8-byte aligned and {@link unpack} with `adopt` can use them in
+ * place: they start 21 + 8 × ndim bytes into the blob.
+ *
+ * @example
+ * ```ts
+ * import { BLOB_ADOPT_OFFSET, NDArray, pack, unpack } from "./mod.ts";
+ * const packed = pack(NDArray.from(new Float64Array(1000)), { compress: false });
+ * const placed = new Uint8Array(packed.length + BLOB_ADOPT_OFFSET).subarray(BLOB_ADOPT_OFFSET);
+ * placed.set(packed);
+ * const back = unpack(placed, { adopt: true }) as NDArray;
+ * console.log(back.data.buffer === placed.buffer); // true
+ * ```
+ */
+export const BLOB_ADOPT_OFFSET = 3;
 
 /**
  * Serialize a value to DataJoint blob bytes, as DataJoint Python's `blob.pack` does: header
@@ -93,7 +118,13 @@ export function unpack(bytes: Uint8Array, options: UnpackOptions = {}): BlobValu
   const use32bitDims = options.use32bitDims ?? false;
   const plain = isCompressed(bytes) ? decompressBlob(bytes, use32bitDims) : bytes;
   return withStackGuard(
-    () => decodeBlob(plain, { use32bitDims, maxDepth: options.maxDepth }),
+    // Inflated bytes are not adopted: zlib may hand out small results from a shared pool.
+    () =>
+      decodeBlob(plain, {
+        use32bitDims,
+        maxDepth: options.maxDepth,
+        adopt: plain === bytes && options.adopt === true,
+      }),
     (message) => new BlobDecodeError(message),
   );
 }
