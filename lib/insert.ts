@@ -56,6 +56,13 @@ function describeKey(heading: Heading, row: Record<string, unknown>): Record<str
   return key;
 }
 
+/** Rows with the same fields: their parameters, flat, and each row's size in bytes. */
+interface RowGroup {
+  columns: string[];
+  params: unknown[];
+  sizes: number[];
+}
+
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -145,7 +152,22 @@ export async function insertRows(
     if (s) keyTypes[k] = s.kind === "core" ? s.name : s.text;
   }
 
-  // Check every row before anything is written.
+  // Rows with the same fields go in one statement: their parameters are gathered per group, flat,
+  // with each row's size (batches are bounded in parameters and bytes).
+  const groups = new Map<string, RowGroup>();
+  let last: RowGroup | undefined;
+  const groupOf = (columns: string[]): RowGroup => {
+    // Consecutive rows mostly have the same fields: look the group up only when they change.
+    if (last === undefined || !sameNames(last.columns, columns)) {
+      const sig = columns.join("\0");
+      last = groups.get(sig);
+      if (last === undefined) groups.set(sig, last = { columns, params: [], sizes: [] });
+    }
+    return last;
+  };
+  // Core types convert synchronously, into their group as each row is checked. Rows of a table
+  // with codecs are encoded once every row is checked, since encoding writes store objects.
+  const withCodecs = [...byName.values()].some((a) => a.kind === "codec");
   const checked: Record<string, unknown>[] = [];
   let index = 0;
   for (const row of rows) {
@@ -196,93 +218,91 @@ export async function insertRows(
         );
       }
     }
-    checked.push(clean);
+    if (withCodecs) checked.push(clean);
+    else {
+      const columns = clean === row ? names : Object.keys(clean);
+      const g = groupOf(columns);
+      let size = 0;
+      for (const name of columns) {
+        let v: unknown;
+        try {
+          v = toSqlValue(byName.get(name)!, clean[name], dialect);
+        } catch (e) {
+          throw located(e, table, describeKey(heading, clean), name);
+        }
+        g.params.push(v);
+        size += byteSize(v);
+      }
+      g.sizes.push(size);
+    }
     index++;
   }
-  if (checked.length === 0) return 0;
+  if (index === 0) return 0;
 
-  // Encode (store objects are written here), several rows at a time.
+  // Encode codec attributes (store objects are written here), several rows at a time.
   const written: WrittenObject[] = [];
-  const encoded: { columns: string[]; values: unknown[] }[] = [];
-  // Core types convert synchronously: only codecs need promises (and the pool).
-  const encodeCore = (row: Record<string, unknown>) => {
-    const columns = Object.keys(row);
-    const values: unknown[] = new Array(columns.length);
-    for (let i = 0; i < columns.length; i++) {
-      const name = columns[i];
-      try {
-        values[i] = toSqlValue(byName.get(name)!, row[name], dialect);
-      } catch (e) {
-        throw located(e, table, describeKey(heading, row), name);
-      }
-    }
-    return { columns, values };
-  };
-  const withCodecs = [...byName.values()].some((a) => a.kind === "codec");
-  try {
-    const out = !withCodecs ? checked.map(encodeCore) : await mapPool(
-      checked,
-      options.concurrency ?? 8,
-      async (row) => {
-        const key: Record<string, unknown> = { _schema: heading.schema, _table: heading.table };
-        for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
-        const columns = Object.keys(row);
-        const values: unknown[] = [];
-        for (const name of columns) {
-          const attr = byName.get(name)!;
-          try {
-            values.push(
-              await encodeAttribute(attr, row[name], {
-                dialect,
-                key,
-                keyTypes,
-                stores: attr.kind === "codec" ? conn.stores : undefined,
-                written,
-              }),
-            );
-          } catch (e) {
-            throw located(e, table, describeKey(heading, row), name);
+  if (withCodecs) {
+    try {
+      const out = await mapPool(
+        checked,
+        options.concurrency ?? 8,
+        async (row) => {
+          const key: Record<string, unknown> = { _schema: heading.schema, _table: heading.table };
+          for (const k of heading.primaryKey) if (k in row) key[k] = row[k];
+          const columns = Object.keys(row);
+          const values: unknown[] = [];
+          for (const name of columns) {
+            const attr = byName.get(name)!;
+            try {
+              values.push(
+                await encodeAttribute(attr, row[name], {
+                  dialect,
+                  key,
+                  keyTypes,
+                  stores: attr.kind === "codec" ? conn.stores : undefined,
+                  written,
+                }),
+              );
+            } catch (e) {
+              throw located(e, table, describeKey(heading, row), name);
+            }
           }
+          return { columns, values };
+        },
+      );
+      for (const { columns, values } of out) {
+        const g = groupOf(columns);
+        let size = 0;
+        for (const v of values) {
+          g.params.push(v);
+          size += byteSize(v);
         }
-        return { columns, values };
-      },
-    );
-    encoded.push(...out);
-  } catch (e) {
-    await undoWrites(conn, written);
-    throw e;
+        g.sizes.push(size);
+      }
+    } catch (e) {
+      await undoWrites(conn, written);
+      throw e;
+    }
   }
 
-  // Rows with the same fields go in one statement; batches are bounded in parameters and bytes.
-  const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
-  let g: { columns: string[]; rows: unknown[][] } | undefined;
-  for (const r of encoded) {
-    // Consecutive rows mostly have the same fields: look the group up only when they change.
-    if (g === undefined || !sameNames(g.columns, r.columns)) {
-      const sig = r.columns.join("\0");
-      g = groups.get(sig);
-      if (g === undefined) groups.set(sig, g = { columns: r.columns, rows: [] });
-    }
-    g.rows.push(r.values);
-  }
   const onDuplicate = options.skipDuplicates ? "skip" : options.replace ? "replace" : "error";
   const target = { schema: heading.schema, table: heading.table, primaryKey: heading.primaryKey };
   const own = !conn.inTransaction;
   try {
     if (own) await conn.startTransaction();
     for (const g of groups.values()) {
-      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, g.columns.length)));
+      const width = g.columns.length;
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
       // Full batches share one statement text (tens of thousands of placeholders).
       const statements = new Map<number, string>();
+      const count = g.sizes.length;
       let start = 0;
-      while (start < g.rows.length) {
+      while (start < count) {
         let end = start;
         let bytes = 0;
-        while (end < g.rows.length && end - start < perStatement) {
-          let size = 0;
-          for (const v of g.rows[end]) size += byteSize(v);
-          if (end > start && bytes + size > MAX_BATCH_BYTES) break;
-          bytes += size;
+        while (end < count && end - start < perStatement) {
+          if (end > start && bytes + g.sizes[end] > MAX_BATCH_BYTES) break;
+          bytes += g.sizes[end];
           end++;
         }
         let sql = statements.get(end - start);
@@ -296,9 +316,7 @@ export async function insertRows(
           );
           statements.set(end - start, sql);
         }
-        const params: unknown[] = [];
-        for (let r = start; r < end; r++) for (const v of g.rows[r]) params.push(v);
-        await conn.execute(sql, params);
+        await conn.execute(sql, g.params.slice(start * width, end * width));
         start = end;
       }
     }
@@ -315,7 +333,7 @@ export async function insertRows(
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;
   }
-  return checked.length;
+  return index;
 }
 
 /**
