@@ -574,12 +574,12 @@ for (const backend of ["mysql", "pglite"] as const) {
   if (backend === "mysql") await serverTest("mysql", name, fn);
   else Deno.test(name, fn);
 }
-// postgres.js sends a statement without parameters through the simple query protocol, which runs
-// several statements: lib/adapters/postgres_driver.ts must pass `{ simple: false }` first.
-Deno.test({
-  name: "postgres: bad input: raw SQL strings cannot chain statements (needs a driver fix)",
-  ignore: true,
-  async fn() {
+// postgres.js would send a statement without parameters through the simple query protocol, which
+// runs several statements; the driver forces the extended protocol.
+await serverTest(
+  "postgres",
+  "postgres: bad input: raw SQL strings cannot chain statements",
+  async () => {
     const c = await openTestConnection("postgres");
     try {
       await chained(c);
@@ -587,4 +587,4 @@ Deno.test({
       await c.close();
     }
   },
-});
+);

@@ -169,7 +169,14 @@ class PostgresDriver implements Driver {
     }
     checkParams(params);
     try {
-      return await this.#conn.unsafe<Row[]>(sql, params as postgres.ParameterOrJSON<never>[]);
+      // The extended protocol always: postgres.js would send a statement without parameters
+      // through the simple protocol, which runs several `;`-separated statements, so a raw SQL
+      // restriction could chain one (MariaDB and PGlite refuse that already).
+      return await this.#conn.unsafe<Row[]>(
+        sql,
+        params as postgres.ParameterOrJSON<never>[],
+        { simple: false } as postgres.UnsafeQueryOptions, // `simple` is not in the typings
+      );
     } catch (e) {
       const err = translate(e, sql);
       if (err instanceof LostConnectionError) this.#closed = true;
