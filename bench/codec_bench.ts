@@ -10,7 +10,8 @@
  *   against the raw `put` ("write only") and `fetch1` against the raw `get` ("read only"; the
  *   row is inserted, untimed, in the same iteration).
  * - **100 MB codec steps in memory**: the CPU work of those paths alone (blob pack/unpack, the
- *   MD5 content hash, `.npy` encode/decode, and the adopting unpack a `<blob@>` fetch does),
+ *   MD5 content hash, `.npy` encode/decode, and what a `<blob@>` insert and fetch do instead of
+ *   a plain pack and unpack: pack into reused memory, unpack adopting the download),
  *   against the same memory copy, to see where the time over the raw store goes.
  * - **1,000 `<npy@>` rows, every `shape` read**: the fetch must download nothing; the store's
  *   request counters are checked (the bench throws on any get or ranged get) and printed.
@@ -32,6 +33,7 @@
  */
 import { NDArray } from "../codecs/blob/ndarray.ts";
 import { BLOB_ADOPT_OFFSET, pack, unpack } from "../codecs/blob/mod.ts";
+import { ScratchPool } from "../codecs/blob/scratch.ts";
 import { decodeNpy, encodeNpy } from "../codecs/npy_format.ts";
 import type { NpyRef } from "../codecs/npy_ref.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
@@ -290,6 +292,24 @@ for (const k of kinds) {
     group,
     ...iterations,
     fn: () => void pack(array, { compress: true }),
+  });
+  // What a <blob@> insert does instead: pack into memory reused from the previous insert.
+  const scratch = new ScratchPool();
+  Deno.bench({
+    name: "blob pack into reused memory (as <blob@> insert1 does)",
+    group,
+    ...iterations,
+    fn() {
+      const lent: Uint8Array<ArrayBuffer>[] = [];
+      pack(array, {
+        compress: true,
+        allocate: (size) => {
+          lent.push(scratch.take(size));
+          return lent[lent.length - 1];
+        },
+      });
+      for (const buf of lent) scratch.give(buf);
+    },
   });
   Deno.bench({
     name: "MD5 content hash (computeHash)",

@@ -17,11 +17,13 @@
  * @module
  */
 import "../codecs/builtins.ts";
-import { BLOB_ADOPT_OFFSET, unpack } from "../codecs/blob/mod.ts";
-import { getHash, hashCodec } from "../codecs/hash_codec.ts";
+import { BLOB_ADOPT_OFFSET, pack, unpack } from "../codecs/blob/mod.ts";
+import { ScratchPool } from "../codecs/blob/scratch.ts";
+import { getHash, hashCodec, putHash } from "../codecs/hash_codec.ts";
 import {
   type Codec,
   type DecodeContext,
+  type EncodeContext,
   getCodec,
   type StoreAccess,
   type WrittenObject,
@@ -109,17 +111,45 @@ export async function encodeAttribute(
       ? (store === "" ? undefined : store)
       : ctx.stores.resolveName(store, { filepath });
     chain[0].validate?.(v);
-    for (const codec of chain) {
-      v = await codec.encode(v as never, {
-        key: withField(ctx.key, attr.name),
-        storeName,
-        stores: ctx.stores,
-        keyTypes: ctx.keyTypes,
-        written: ctx.written,
-      });
+    const ectx: EncodeContext = {
+      key: withField(ctx.key, attr.name),
+      storeName,
+      stores: ctx.stores,
+      keyTypes: ctx.keyTypes,
+      written: ctx.written,
+    };
+    if (isBuiltinStoredBlob(chain)) {
+      v = await putPackedBlob(v, ectx);
+    } else {
+      for (const codec of chain) v = await codec.encode(v as never, ectx);
     }
   }
   return toSqlValue(attr, v, ctx.dialect);
+}
+
+/** Memory for packed `<blob@>` values, reused from one insert to the next. */
+const SCRATCH = new ScratchPool();
+
+/**
+ * `<blob@>` (the built-in `<blob>` over the built-in `<hash>`) without fresh memory: the packed
+ * bytes are needed only until they are stored, so a big value is packed into reused memory (the
+ * same bytes as `pack(value, { compress: true })`), which goes back to the pool once stored.
+ */
+async function putPackedBlob(value: unknown, ctx: EncodeContext): Promise<unknown> {
+  const lent: Uint8Array<ArrayBuffer>[] = [];
+  try {
+    const packed = pack(value as never, {
+      compress: true,
+      allocate: (size) => {
+        const buf = SCRATCH.take(size);
+        lent.push(buf);
+        return buf;
+      },
+    });
+    return await putHash(packed, ctx);
+  } finally {
+    for (const buf of lent) SCRATCH.give(buf);
+  }
 }
 
 /**

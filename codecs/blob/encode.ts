@@ -18,7 +18,17 @@ import { hashKey, kindOf } from "./values.ts";
 export interface EncodeOptions {
   /** Deepest nesting of containers accepted (default 512); deeper input is rejected. */
   maxDepth?: number;
+  /**
+   * Supplies the memory when the blob outgrows 1 MiB (a big array plane): a buffer of at least
+   * `size` bytes (longer is fine), which the writer fills from the start; the result is then a
+   * view of it. For callers that reuse memory for blobs that live only until they are stored.
+   * Default: fresh memory.
+   */
+  allocate?: (size: number) => Uint8Array<ArrayBuffer>;
 }
+
+/** Growth to this size or more goes through {@link EncodeOptions.allocate}. */
+const ALLOCATE_FROM = 1024 * 1024;
 
 const HEADER_MYM = [0x6d, 0x59, 0x6d, 0x00];
 const HEADER_DJ0 = [0x64, 0x6a, 0x30, 0x00];
@@ -36,7 +46,7 @@ const textEncoder = new TextEncoder();
  * ```
  */
 export function encodeBlob(value: unknown, options: EncodeOptions = {}): Uint8Array {
-  const w = new Writer(options.maxDepth ?? 512);
+  const w = new Writer(options.maxDepth ?? 512, options.allocate);
   w.bytes(HEADER_MYM);
   w.item(value, 0);
   if (w.dj0) w.buf.set(HEADER_DJ0, 0);
@@ -51,11 +61,17 @@ class Writer {
   dj0 = false;
   readonly #active = new Set<object>();
 
-  constructor(readonly maxDepth: number) {}
+  /** Whether `buf` came from the caller's `allocate` (then it is theirs to size). */
+  #supplied = false;
+
+  constructor(
+    readonly maxDepth: number,
+    readonly allocate?: (size: number) => Uint8Array<ArrayBuffer>,
+  ) {}
 
   result(): Uint8Array {
     // A tight copy when the growth slack is large, so callers do not keep a mostly empty buffer.
-    return this.buf.length > this.pos * 1.25 + 1024
+    return !this.#supplied && this.buf.length > this.pos * 1.25 + 1024
       ? this.buf.slice(0, this.pos)
       : this.buf.subarray(0, this.pos);
   }
@@ -63,12 +79,26 @@ class Writer {
   ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
-    // Double for many small writes; a big array plane gets exactly the room it needs, so the
-    // result needs no trimming copy.
-    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    let next: Uint8Array<ArrayBuffer>;
+    if (this.allocate !== undefined && need >= ALLOCATE_FROM) {
+      next = this.allocate(need);
+      if (!(next instanceof Uint8Array) || next.length < need) {
+        throw new BlobEncodeError(
+          `allocate(${need}) must return a Uint8Array of at least ${need} bytes, got ${
+            next instanceof Uint8Array ? `${next.length} bytes` : typeof next
+          }`,
+        );
+      }
+      this.#supplied = true;
+    } else {
+      // Double for many small writes; a big array plane gets exactly the room it needs, so the
+      // result needs no trimming copy.
+      next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      this.#supplied = false;
+    }
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   u8(v: number): void {

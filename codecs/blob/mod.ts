@@ -36,6 +36,13 @@ export interface PackOptions {
   skipIncompressible?: boolean;
   /** Deepest nesting of containers accepted (default 512). */
   maxDepth?: number;
+  /**
+   * Supplies the memory of a blob that outgrows 1 MiB: a buffer of at least `size` bytes (longer
+   * is fine) that the result is then a view of, unless it is compressed into new memory. For
+   * callers that reuse memory for blobs that live only until they are stored (fresh memory costs
+   * page faults on first touch, about as much as the copy into it). Default: fresh memory.
+   */
+  allocate?: (size: number) => Uint8Array<ArrayBuffer>;
 }
 
 /** Options of {@link unpack}. */
@@ -89,7 +96,7 @@ export const BLOB_ADOPT_OFFSET = 3;
  */
 export function pack(value: unknown, options: PackOptions = {}): Uint8Array {
   const plain = withStackGuard(
-    () => encodeBlob(value, { maxDepth: options.maxDepth }),
+    () => encodeBlob(value, { maxDepth: options.maxDepth, allocate: options.allocate }),
     (message) => new BlobEncodeError(message),
   );
   if (options.compress === false) return plain;
