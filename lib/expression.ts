@@ -430,10 +430,7 @@ export function semijoinCondition(
   const mine = attrMap(s);
   const inner = isSimple(other) ? other : wrap(other, ctx);
   const theirs = attrMap(inner);
-  const sub = ctx.render(
-    inner,
-    common.map((n) => ({ ...theirs.get(n)!, sql: theirs.get(n)!.sql })),
-  );
+  const sub = ctx.render(inner, common.map((n) => theirs.get(n)!));
   return `(${common.map((n) => mine.get(n)!.sql).join(", ")}) ${negate ? "NOT IN" : "IN"} (${sub})`;
 }
 

@@ -337,10 +337,19 @@ export async function insertRows(
 }
 
 /**
- * Removes what a failed insert wrote, except deduplicated objects (another row may use them;
- * garbage collection reclaims them when none does). Best effort: the original error matters more.
+ * Removes what a failed insert (or update) wrote, except deduplicated objects (another row may
+ * use them; garbage collection reclaims them when none does). Best effort: the original error
+ * matters more.
+ *
+ * @example
+ * ```ts
+ * import { undoWrites } from "./insert.ts";
+ * import type { Connection } from "./connection.ts";
+ * declare const conn: Connection;
+ * await undoWrites(conn, []);
+ * ```
  */
-async function undoWrites(conn: Connection, written: WrittenObject[]): Promise<void> {
+export async function undoWrites(conn: Connection, written: WrittenObject[]): Promise<void> {
   const mine = written.filter((w) => !w.shared);
   await mapPool(mine, 8, async (w) => {
     try {

@@ -26,6 +26,7 @@ import { Connection } from "./connection.ts";
 import { compileTable, type ParentAttribute, type ParentTable } from "./declare.ts";
 import { parseDefinition } from "./definition.ts";
 import { describeHeading } from "./describe.ts";
+import { dropTableQuick } from "./delete.ts";
 import { DataJointError, DeclarationError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
 import { insertRows } from "./insert.ts";
@@ -481,7 +482,7 @@ export class Schema {
         } depend on it. Drop them first, or pass { cascade: true } to drop them too`,
       );
     }
-    for (const t of order) await dropQuick(c, t.schema, t.table);
+    for (const t of order) await dropTableQuick(c, t.schema, t.table);
   }
 
   /**
@@ -508,7 +509,7 @@ export class Schema {
       }
       for (const r of outside) {
         for (const t of await dropOrder(c, r.schema, r.table)) {
-          await dropQuick(c, t.schema, t.table);
+          await dropTableQuick(c, t.schema, t.table);
         }
       }
     }
@@ -670,34 +671,6 @@ async function dropOrder(
   };
   await visit(schema, table);
   return out;
-}
-
-/** Drops one table: its `~lineage` rows, the table, then PostgreSQL enum types nothing uses. */
-async function dropQuick(c: Connection, schema: string, table: string): Promise<void> {
-  const d = c.kit.dialect;
-  const catalog = await c.catalog(schema);
-  const info = catalog.tables.get(table);
-  if (info === undefined) return;
-  if (catalog.lineage !== null) {
-    await c.execute(
-      `DELETE FROM ${d.quote(schema)}.${d.quote("~lineage")} WHERE table_name = ${
-        c.placeholder(1)
-      }`,
-      [table],
-    );
-  }
-  await c.execute(`DROP TABLE ${d.quote(schema)}.${d.quote(table)}`);
-  c.invalidate(schema);
-  const enums = new Map(
-    info.columns.filter((col) => col.enumType).map((col) => [
-      `${col.enumType!.schema}.${col.enumType!.name}`,
-      col.enumType!,
-    ]),
-  );
-  for (const e of enums.values()) {
-    // Never CASCADE (reference bug #12): other tables may share the type; then it stays.
-    await c.execute(`DROP TYPE ${d.quote(e.schema)}.${d.quote(e.name)}`).catch(() => {});
-  }
 }
 
 /** A `@schema` decorator that is also the {@link Schema}. */

@@ -41,6 +41,7 @@ import {
   withContext,
 } from "./errors.ts";
 import { finish } from "./expression.ts";
+import { undoWrites } from "./insert.ts";
 import type { Attribute, Heading } from "./heading.ts";
 import { Query } from "./query.ts";
 
@@ -163,7 +164,7 @@ export async function updateRow(
     const { affectedRows } = await conn.execute(sql, params);
     if (affectedRows !== 1) throw missing();
   } catch (e) {
-    await removeWritten(conn, written);
+    await undoWrites(conn, written);
     if (e instanceof DuplicateError) {
       // The driver's advice speaks of inserts; an update clashes on a unique index instead.
       throw new DuplicateError(
@@ -178,27 +179,4 @@ export async function updateRow(
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;
   }
-}
-
-/**
- * Removes the objects a failed update wrote, except deduplicated ones another row may share
- * (garbage collection reclaims those). Best effort: the update's error is what matters.
- */
-async function removeWritten(conn: Connection, written: WrittenObject[]): Promise<void> {
-  await mapPool(written.filter((w) => !w.shared), 8, async (w) => {
-    try {
-      const store = await conn.stores.backend(w.store);
-      if (w.folder) {
-        // The manifest first: without it the folder no longer claims to be complete.
-        await store.remove(`${w.path}.manifest.json`);
-        const files: string[] = [];
-        for await (const entry of store.list(`${w.path}/`)) files.push(entry.path);
-        for (const f of files) await store.remove(f);
-      } else {
-        await store.remove(w.path);
-      }
-    } catch {
-      // Left for garbage collection.
-    }
-  }).catch(() => {});
 }
