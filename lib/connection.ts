@@ -49,6 +49,8 @@ export class Connection {
   readonly kit: BackendKit;
   #inTransaction = false;
   #catalogs = new Map<string, SchemaCatalog>();
+  // A heading reads the catalogs of its parents' schemas too, so any invalidation drops them all.
+  #headings = new Map<string, Heading>();
   #closed = false;
   #stores?: Stores;
 
@@ -209,6 +211,7 @@ export class Connection {
 
   /** Forgets the cached catalog of a schema (after DDL), or of all schemas. */
   invalidate(schema?: string): void {
+    this.#headings.clear();
     if (schema === undefined) this.#catalogs.clear();
     else this.#catalogs.delete(schema);
   }
@@ -226,6 +229,9 @@ export class Connection {
    * ```
    */
   async heading(schema: string, table: string): Promise<Heading> {
+    const cacheKey = `${schema}\0${table}`;
+    const cached = this.#headings.get(cacheKey);
+    if (cached !== undefined && this.#catalogs.has(schema)) return cached;
     const info = await this.#tableInfo(schema, table);
     // Load parent schemas first so inherited attributes find their types.
     const pending = [info];
@@ -247,7 +253,7 @@ export class Connection {
       if (type?.startsWith("<")) markers.push(type);
     }
     if (markers.length > 0) await ensureCodecs(markers, { projectRoot: this.config.projectRoot });
-    return deriveHeading(schema, info, {
+    const heading = deriveHeading(schema, info, {
       table: (s, t) => this.#catalogs.get(s)?.tables.get(t),
       lineage: (s, t) => {
         const l = this.#catalogs.get(s)?.lineage;
@@ -256,6 +262,8 @@ export class Connection {
       codec: getCodec,
       readComment: this.kit.readComment,
     });
+    this.#headings.set(cacheKey, heading);
+    return heading;
   }
 
   async #tableInfo(schema: string, table: string): Promise<TableInfo> {
