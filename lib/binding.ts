@@ -39,8 +39,8 @@ export interface TableBinding {
   heading(): Promise<Heading>;
   /** Definition text that re-declares the table. */
   describe(): Promise<string>;
-  /** Drops the table. */
-  drop(options?: DropOptions): Promise<void>;
+  /** Drops these tables (checked and ordered by `dropTable` of delete.ts), then lets every class of the schema declare again. */
+  dropTables(tables: { schema: string; table: string }[]): Promise<void>;
 }
 
 const BINDINGS = new WeakMap<object, TableBinding>();

@@ -764,6 +764,29 @@ export async function dropTable(
 }
 
 /**
+ * The given tables and every table that depends on any of them (in any schema), leaves first:
+ * the order in which they can be dropped.
+ *
+ * @example
+ * ```ts
+ * import { dropOrder } from "./delete.ts";
+ * import type { Connection } from "./connection.ts";
+ * declare const conn: Connection;
+ * console.log(await dropOrder(conn, [{ schema: "lab", table: "subject" }]));
+ * ```
+ */
+export async function dropOrder(
+  conn: Connection,
+  roots: { schema: string; table: string }[],
+): Promise<{ schema: string; table: string }[]> {
+  const deps = new Dependencies(conn);
+  const done = new Set<Node>();
+  const order: Node[] = [];
+  for (const r of roots) await deps.descendants(deps.node(r.schema, r.table), done, order);
+  return order.map((n) => ({ schema: n.schema, table: n.table }));
+}
+
+/**
  * Drops one table the way the schema layer does: its `~lineage` rows, the table, then the
  * PostgreSQL enum types it used when nothing else uses them (never `CASCADE`, reference bug #12).
  *

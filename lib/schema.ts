@@ -26,7 +26,7 @@ import { Connection } from "./connection.ts";
 import { compileTable, type ParentAttribute, type ParentTable } from "./declare.ts";
 import { parseDefinition } from "./definition.ts";
 import { describeHeading } from "./describe.ts";
-import { dropTableQuick } from "./delete.ts";
+import { dropOrder, dropTableQuick } from "./delete.ts";
 import { DataJointError, DeclarationError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
 import { insertRows } from "./insert.ts";
@@ -233,8 +233,9 @@ export class Schema {
           (s, t) => this.#refName(s, t),
         );
       },
-      drop: async (options) => {
-        await this.#dropTable(state.table, options);
+      dropTables: async (tables) => {
+        const c = await this.connection();
+        for (const t of tables) await dropTableQuick(c, t.schema, t.table);
         for (const s of this.#classes) s.declared = undefined;
       },
     };
@@ -471,20 +472,6 @@ export class Schema {
     return target;
   }
 
-  async #dropTable(table: string, options: DropOptions = {}): Promise<void> {
-    const c = await this.activate();
-    const order = await dropOrder(c, this.name, table);
-    const dependants = order.filter((t) => !(t.schema === this.name && t.table === table));
-    if (dependants.length > 0 && !options.cascade) {
-      throw new DataJointError(
-        `Cannot drop \`${this.name}\`.\`${table}\`: ${
-          dependants.map((t) => `\`${t.schema}\`.\`${t.table}\``).join(", ")
-        } depend on it. Drop them first, or pass { cascade: true } to drop them too`,
-      );
-    }
-    for (const t of order) await dropTableQuick(c, t.schema, t.table);
-  }
-
   /**
    * Drops the whole schema. Refuses when tables of other schemas depend on it, unless `cascade`.
    *
@@ -507,11 +494,7 @@ export class Schema {
           } depend on it. Drop those first, or pass { cascade: true }`,
         );
       }
-      for (const r of outside) {
-        for (const t of await dropOrder(c, r.schema, r.table)) {
-          await dropTableQuick(c, t.schema, t.table);
-        }
-      }
+      for (const t of await dropOrder(c, outside)) await dropTableQuick(c, t.schema, t.table);
     }
     await c.execute(c.kit.dialect.dropSchema(this.name));
     c.invalidate();
@@ -647,29 +630,6 @@ function dependencyOrder(
     out.push(t);
   };
   for (const t of names) visit(t, new Set());
-  return out;
-}
-
-/** The table and everything that depends on it (any schema), leaves first. */
-async function dropOrder(
-  c: Connection,
-  schema: string,
-  table: string,
-): Promise<{ schema: string; table: string }[]> {
-  const out: { schema: string; table: string }[] = [];
-  const seen = new Set<string>();
-  const refs = new Map<string, { schema: string; table: string; refTable: string }[]>();
-  const visit = async (s: string, t: string) => {
-    const k = `${s}\0${t}`;
-    if (seen.has(k)) return;
-    seen.add(k);
-    if (!refs.has(s)) refs.set(s, await c.kit.catalog.referencingTables(c.driver, s));
-    for (const r of refs.get(s)!) {
-      if (r.refTable === t && !(r.schema === s && r.table === t)) await visit(r.schema, r.table);
-    }
-    out.push({ schema: s, table: t });
-  };
-  await visit(schema, table);
   return out;
 }
 

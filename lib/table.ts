@@ -117,7 +117,7 @@ export abstract class Table {
       b.schemaName,
       b.tableName,
       options,
-      () => b.drop({ cascade: options.cascade }),
+      (tables) => b.dropTables(tables),
     );
   }
 

@@ -163,9 +163,11 @@ await onEveryBackend(
         await rejects(() => Owner.declare(), /differ in order/, "enum label order");
         assertEq((await a.listTables()).includes("owner"), false, "no half-declared table");
       }
-      await b.drop();
-      await a.drop();
+      // Cascade across schemas: Visit references schema a, Note only references Visit.
+      await a.drop({ cascade: true });
       assertEq((await c.listSchemas()).includes(a.name), false, "schema dropped");
+      assertEq(await b.listTables(), [], "dependants in the other schema dropped, leaves first");
+      await b.drop();
     } finally {
       await b.drop({ cascade: true });
       await a.drop({ cascade: true });
