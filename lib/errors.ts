@@ -26,7 +26,25 @@ export class DataJointError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /**
+   * `instanceof` that also recognises errors made by another copy of this module (a plugin
+   * loaded by URL brings its own): such an error carries the shared brand, and it is an instance
+   * of a class here when a class of that name is in its own prototype chain.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, x)) return true;
+    if (typeof x !== "object" || x === null || !(ERROR_BRAND in x)) return false;
+    for (let p = Object.getPrototypeOf(x); p !== null; p = Object.getPrototypeOf(p)) {
+      if ((p as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
+    }
+    return false;
+  }
 }
+
+// Shared by every copy of this module through the global symbol registry.
+const ERROR_BRAND = Symbol.for("datajoint.DataJointError");
+Object.defineProperty(DataJointError.prototype, ERROR_BRAND, { value: true });
 
 /**
  * Bytes that are not a valid DataJoint blob: a wrong header, a truncated or overlong item, a length

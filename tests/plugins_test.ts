@@ -146,6 +146,19 @@ Deno.test("plugins (a): an http URL loads a second copy of the plugin and the co
         name: "CodecError",
         message: "Expected Graph for <graph>, got Object",
       });
+      // Errors of the other copy's classes are instances of this copy's, and keep their class
+      // through withContext (plugin errors used to come back as plain DataJointErrors).
+      assert.equal(r.foreignErrorClass, true, "the error is of the http copy's CodecError");
+      assert.deepEqual(r.localInstanceof, {
+        DataJointError: true,
+        CodecError: true,
+        QueryError: false,
+      });
+      assert.deepEqual(r.wrapped, {
+        name: "CodecError",
+        message: "`lab`.`net` key {} attribute g: Expected Graph for <graph>, got Object",
+        codecError: true,
+      });
       assert.deepEqual(r.cgraphChain, ["cgraph", "graph", "blob", "hash"]);
       assert.equal(r.cgraphStorage, "json");
       const notFound = r.notFoundError as { name: string; message: string };
