@@ -58,6 +58,11 @@ export interface Select {
   fromIsJoin: boolean;
   /** Base tables named directly in `from` (a table may appear only once per level). */
   tables: string[];
+  /**
+   * Every column name an unqualified reference can reach in `from`, attributes or not: a
+   * projection drops attributes but not their columns, which would clash in a join.
+   */
+  columns: string[];
   /** `WHERE` terms (AND). */
   where: string[];
   /** `GROUP BY` expressions (aggregations). */
@@ -200,6 +205,7 @@ export function tableSelect(heading: Heading, ctx: SqlContext): Select {
     from: full,
     fromIsJoin: false,
     tables: [full],
+    columns: visible.map((a) => a.name),
     where: [],
     distinct: false,
     lineageAvailable: heading.lineageAvailable,
@@ -234,6 +240,7 @@ export function wrap(s: Select, ctx: SqlContext): Select {
     from: `(${ctx.render(s)}) AS ${ctx.q(ctx.alias())}`,
     fromIsJoin: false,
     tables: [],
+    columns: s.attrs.map((a) => a.name),
     where: [],
     distinct: false,
     lineageAvailable: s.lineageAvailable,
@@ -555,14 +562,24 @@ export interface JoinOptions {
   semanticCheck?: boolean;
 }
 
+/**
+ * `s` as one side of a join with `other`: a subquery unless its clauses can join in place. A
+ * column `s` holds but does not show (projected away) and `other` can reach would make unqualified
+ * references ambiguous, so it is hidden in a subquery.
+ */
 function joinable(
   s: Select,
   ctx: SqlContext,
   mustBeUnrestricted: boolean,
   avoid: string[],
+  otherColumns: string[],
 ): Select {
   const clash = s.tables.some((t) => avoid.includes(t));
-  return !isSimple(s) || !isPlain(s, ctx) || (mustBeUnrestricted && s.where.length > 0) || clash
+  const shown = new Set(s.attrs.map((a) => a.name));
+  const reachable = new Set(otherColumns);
+  const hidden = s.columns.some((c) => !shown.has(c) && reachable.has(c));
+  return !isSimple(s) || !isPlain(s, ctx) || (mustBeUnrestricted && s.where.length > 0) || clash ||
+      hidden
     ? wrap(s, ctx)
     : s;
 }
@@ -582,8 +599,8 @@ function joinable(
 export function joinSelects(a: Select, b: Select, o: JoinOptions, ctx: SqlContext): Select {
   const common = commonNames(a, b);
   if (o.semanticCheck !== false) checkLineage(a, b, common, "join");
-  const left = joinable(a, ctx, false, []);
-  const right = joinable(b, ctx, o.left === true, left.tables);
+  const left = joinable(a, ctx, false, [], b.columns);
+  const right = joinable(b, ctx, o.left === true, left.tables, left.columns);
   const rightFrom = right.fromIsJoin ? `(${right.from})` : right.from;
   const using = `USING (${common.map((n) => ctx.q(n)).join(", ")})`;
   const from = common.length > 0
@@ -611,6 +628,7 @@ export function joinSelects(a: Select, b: Select, o: JoinOptions, ctx: SqlContex
     from,
     fromIsJoin: true,
     tables: [...left.tables, ...right.tables],
+    columns: [...new Set([...left.columns, ...right.columns])],
     where: [...left.where, ...right.where],
     distinct: false,
     lineageAvailable: left.lineageAvailable && right.lineageAvailable,
@@ -680,8 +698,8 @@ export function aggrSelect(
   }
   const common = commonNames(a, b);
   if (o.semanticCheck !== false) checkLineage(a, b, common, "aggregate");
-  const left = joinable(a, ctx, false, []);
-  const right = joinable(b, ctx, true, left.tables);
+  const left = joinable(a, ctx, false, [], b.columns);
+  const right = joinable(b, ctx, true, left.tables, left.columns);
   const rightFrom = right.fromIsJoin ? `(${right.from})` : right.from;
   const from = `${left.from} ${o.excludeNonmatching ? "JOIN" : "LEFT JOIN"} ${rightFrom} USING (${
     common.map((n) => ctx.q(n)).join(", ")
@@ -699,6 +717,7 @@ export function aggrSelect(
     from,
     fromIsJoin: true,
     tables: [...left.tables, ...right.tables],
+    columns: [...new Set([...left.columns, ...right.columns])],
     where: left.where,
     // Every kept column is grouped on: MariaDB's ONLY_FULL_GROUP_BY does not infer functional
     // dependence on the primary key.
@@ -833,6 +852,7 @@ export function unionSelects(a: Select, b: Select, ctx: SqlContext): Select {
     from: `((${first}) UNION (${second})) AS ${ctx.q(ctx.alias())}`,
     fromIsJoin: false,
     tables: [],
+    columns: names,
     where: [],
     distinct: false,
     lineageAvailable: a.lineageAvailable && b.lineageAvailable,

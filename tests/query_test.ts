@@ -243,6 +243,21 @@ await onEveryBackend("query: projection, join, extend", async (c) => {
     assert.equal(await Session.join(Archive.proj(), { semanticCheck: false }).count(), 0);
     // Cross join when nothing is shared.
     assert.equal(await Subject.proj().join(Experimenter).count(), 4);
+    // Subject's `name`, projected away, must not clash with Experimenter's `name`.
+    const crossed = await Subject.proj().join(Experimenter).restrict({ name: "alpha" })
+      .toDicts({ orderBy: "subject_id" });
+    assert.deepEqual(crossed.map((r) => [r.subject_id, r.name]), [
+      [1, "alpha"],
+      [2, "alpha"],
+      [3, "alpha"],
+      [4, "alpha"],
+    ]);
+    assert.deepEqual(
+      (await Experimenter.join(Subject.proj("sex")).restrict("name = 'alpha'").toDicts({
+        orderBy: "subject_id",
+      })).map((r) => [r.name, r.sex]),
+      [["alpha", "M"], ["alpha", "F"], ["alpha", "F"], ["alpha", "U"]],
+    );
     // Extend: left join, NULL where there is no match.
     const ext = await Subject.extend(Session.restrict({ session_idx: 2 }).proj("duration"))
       .toDicts({ orderBy: "subject_id" });
