@@ -73,6 +73,15 @@ function byteSize(v: unknown): number {
   return v instanceof Uint8Array ? v.length : typeof v === "string" ? v.length : 8;
 }
 
+/**
+ * Whether a row's value is sent. `undefined` leaves the attribute out; so does `null` for an
+ * attribute that cannot be NULL: like DataJoint's `None` (which inserts `DEFAULT`), it asks for
+ * the declared default, and a required attribute without one is then reported missing.
+ */
+function given(a: Attribute, v: unknown): boolean {
+  return v !== undefined && (v !== null || a.nullable);
+}
+
 function autoPopulated(table: string): boolean {
   const tier = tierOfTableName(table);
   return tier === "Imported" || tier === "Computed";
@@ -181,7 +190,8 @@ export async function insertRows(
     const names = Object.keys(row);
     let kept = 0;
     for (const name of names) {
-      if (!byName.has(name)) {
+      const a = byName.get(name);
+      if (a === undefined) {
         if (options.ignoreExtraFields) continue;
         throw new UnknownAttributeError(
           `${table} has no attribute ${
@@ -189,14 +199,15 @@ export async function insertRows(
           } (row ${index}): remove it, or insert with { ignoreExtraFields: true }`,
         );
       }
-      if (row[name] !== undefined) kept++;
+      if (given(a, row[name])) kept++;
     }
     // The row itself when it holds nothing to leave out (it is only read from here on).
     let clean: Record<string, unknown> = row;
     if (kept !== names.length) {
       clean = {};
       for (const name of names) {
-        if (byName.has(name) && row[name] !== undefined) clean[name] = row[name];
+        const a = byName.get(name);
+        if (a !== undefined && given(a, row[name])) clean[name] = row[name];
       }
     }
     // A row with every attribute needs no look for missing ones.

@@ -177,6 +177,23 @@ await onEveryBackend(
         () => Animal.insert1({ name: "no key" }),
         (e: unknown) => e instanceof MissingAttributeError && /animal_id/.test(e.message),
       );
+      // null asks for the default, as DataJoint's None does (reference §1.8): the declared
+      // default of a non-nullable attribute, NULL of a nullable one; a required attribute
+      // without default is missing.
+      await Animal.insert1({ animal_id: 6, name: "defaults", sex: null, alive: null, born: null });
+      assert.deepEqual(
+        await Animal.restrict({ animal_id: 6 }).fetch1("sex", "alive", "born"),
+        ["U", true, null],
+      );
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 7, name: null }),
+        (e: unknown) => e instanceof MissingAttributeError && /name/.test(e.message),
+      );
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: null, name: "null key" }),
+        (e: unknown) => e instanceof MissingAttributeError && /animal_id/.test(e.message),
+      );
+      await Animal.restrict({ animal_id: 6 }).deleteQuick();
       await assert.rejects(
         () => Animal.insert1({ animal_id: 5, name: "x", sex: "?" }),
         (e: unknown) =>
