@@ -336,10 +336,11 @@ export async function insertRows(
     if (own && conn.inTransaction) await conn.cancelTransaction().catch(() => {});
     await undoWrites(conn, written);
     if (e instanceof DuplicateError) {
-      throw new DuplicateError(
-        `${table}: ${e.message}. Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them`,
-        { cause: e, code: e.code },
-      );
+      // The driver's message carries the advice already, unless it came without it.
+      const advice = e.message.includes("skipDuplicates")
+        ? ""
+        : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
+      throw new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
     }
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;

@@ -88,10 +88,11 @@ export async function insertSelect(
     return r.affectedRows;
   } catch (e) {
     if (e instanceof DuplicateError) {
-      throw new DuplicateError(
-        `${table}: ${e.message}. Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them`,
-        { cause: e, code: e.code },
-      );
+      // The driver's message carries the advice already, unless it came without it.
+      const advice = e.message.includes("skipDuplicates")
+        ? ""
+        : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
+      throw new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
     }
     throw e;
   }
