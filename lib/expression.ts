@@ -351,6 +351,17 @@ export function limitSelect(
     ? ["KEY"]
     : [];
   const order = orderItems(base, orderBy, ctx);
+  if (order.length > 0) {
+    // Rows that tie in the order come in the primary key's order, so that a page (or a Top)
+    // holds the same rows on every backend.
+    const named = new Set(
+      orderBy.flatMap((o) => {
+        const n = o.trim().split(/\s+/)[0];
+        return n === "KEY" ? primaryKey(base) : [n];
+      }),
+    );
+    order.push(...orderItems(base, primaryKey(base).filter((k) => !named.has(k)), ctx));
+  }
   return {
     ...base,
     order: order.length > 0 ? order : undefined,
