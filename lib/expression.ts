@@ -610,6 +610,18 @@ function joinable(
 export function joinSelects(a: Select, b: Select, o: JoinOptions, ctx: SqlContext): Select {
   const common = commonNames(a, b);
   if (o.semanticCheck !== false) checkLineage(a, b, common, "join");
+  if (o.left) {
+    // Unmatched rows would hold NULL in the right side's key attributes, part of the result's key.
+    const have = new Set(a.attrs.map((x) => x.name));
+    const undetermined = primaryKey(b).filter((k) => !have.has(k));
+    if (undetermined.length > 0) {
+      throw new DataJointError(
+        `Left join requires the left operand to determine the right operand (A → B). The following attributes from the right operand's primary key are not in the left operand: [${
+          undetermined.map((n) => `'${n}'`).join(", ")
+        }]. Use an inner join or restructure the query`,
+      );
+    }
+  }
   const left = joinable(a, ctx, false, [], b.columns);
   const right = joinable(b, ctx, o.left === true, left.tables, left.columns);
   const rightFrom = right.fromIsJoin ? `(${right.from})` : right.from;

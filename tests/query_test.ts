@@ -278,11 +278,18 @@ await onEveryBackend("query: projection, join, extend", async (c) => {
       })).map((r) => [r.name, r.sex]),
       [["alpha", "M"], ["alpha", "F"], ["alpha", "F"], ["alpha", "U"]],
     );
-    // Extend: left join, NULL where there is no match.
-    const ext = await Subject.extend(Session.restrict({ session_idx: 2 }).proj("duration"))
-      .toDicts({ orderBy: "subject_id" });
+    // Extend: left join with a query this one determines, NULL where there is no match.
+    const second = new U("subject_id").aggr(Session.restrict({ session_idx: 2 }), {
+      duration: "max(duration)",
+    });
+    const ext = await Subject.extend(second).toDicts({ orderBy: "subject_id" });
     assert.equal(ext.length, 4);
     assert.deepEqual(ext.map((r) => r.duration), [20, null, null, null]);
+    // A left join whose right side has key attributes the left lacks would put NULL into the
+    // result's primary key: refused, as in DataJoint.
+    for (const q of [() => Subject.extend(Session), () => Subject.join(Session, { left: true })]) {
+      await assert.rejects(() => q().toDicts(), /determine[\s\S]*session_idx/);
+    }
   } finally {
     await lab.drop({ cascade: true });
   }
