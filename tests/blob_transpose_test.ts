@@ -1,12 +1,14 @@
 /**
  * C ↔ F order conversion of large arrays, where the converter works through several scratch
  * chunks (and, for big slabs, one unit of the last axis per chunk). Checked against a naive
- * element-by-element reference, for every element width, from unaligned blob positions.
+ * element-by-element reference, for every element width, from unaligned blob positions (through
+ * the scratch chunks) and from aligned ones (permuted in place).
  *
  * @module
  */
 
 import { NDArray, pack, unpack } from "../mod.ts";
+import { cToFBytes, fBytesToC } from "../codecs/blob/transpose.ts";
 import { assert } from "./_blob_equal.ts";
 
 /** The F-order position of each C-order position, by plain index arithmetic. */
@@ -72,6 +74,45 @@ for (const shape of SHAPES) {
       assert(back.dtype === a.dtype && back.shape.join() === shape.join(), "dtype and shape");
       for (let c = 0; c < n; c++) {
         if (back.data[c] !== a.data[c]) assert(false, `${a.dtype}: decoded element ${c} differs`);
+      }
+    }
+  });
+}
+
+const ALIGNED_SHAPES = [
+  [300, 400], // the eight-row kernel, with a tail of none
+  [37, 41, 43], // 3-D, sides that are not multiples of eight
+  [20_001, 3], // a short last axis: the one- and two-row tails
+  [3, 20_001], // a short first axis: destination rows in bands
+  [9, 1, 11, 13, 15], // 4-D with a singleton axis
+];
+
+for (const shape of ALIGNED_SHAPES) {
+  Deno.test(`transpose: [${shape}] from and to aligned memory, every element width`, () => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const f = naiveFOrder(shape);
+    const planes = [
+      Float64Array.from({ length: n }, (_, i) => i + 0.25),
+      Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0),
+      Uint16Array.from({ length: n }, (_, i) => (i * 40503) & 0xffff),
+      Uint8Array.from({ length: n }, (_, i) => (i * 131) & 0xff),
+    ];
+    for (const c of planes) {
+      const itemSize = c.BYTES_PER_ELEMENT;
+      const name = c.constructor.name;
+      // 16 bytes into the buffer: aligned for every width.
+      const wire = new Uint8Array(16 + n * itemSize).subarray(16);
+      cToFBytes(c, wire, shape);
+      const wireElements = new (c.constructor as Uint8ArrayConstructor)(wire.buffer, 16, n);
+      for (let k = 0; k < n; k++) {
+        if (wireElements[f[k]] !== c[k]) {
+          assert(false, `${name} [${shape}]: element ${k} is not at F position ${f[k]}`);
+        }
+      }
+      const back = new (c.constructor as Uint8ArrayConstructor)(n);
+      fBytesToC(wire, back, shape);
+      for (let k = 0; k < n; k++) {
+        if (back[k] !== c[k]) assert(false, `${name} [${shape}]: element ${k} differs back in C`);
       }
     }
   });
