@@ -386,7 +386,19 @@ export function objectCondition(
   const terms: string[] = [];
   for (const [name, value] of entries) {
     const a = names.get(name);
-    if (a === undefined) continue;
+    if (a === undefined) {
+      const path = /^(\w+)[.:[]/.exec(name);
+      if (path && names.has(path[1])) {
+        // DataJoint Python reads `attr.path` (`attr.path:type`) as a JSON path into `attr`;
+        // ignoring it like a key of another table would return rows it does not select.
+        throw new DataJointError(
+          `Restriction key ${JSON.stringify(name)} is a JSON path into ${
+            path[1]
+          }, which object restrictions do not support: restrict by a SQL string instead`,
+        );
+      }
+      continue;
+    }
     if (value === null) {
       terms.push(`${a.sql} IS NULL`);
       continue;

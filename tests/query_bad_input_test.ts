@@ -365,6 +365,16 @@ await onEveryBackend("bad input: values of the wrong type name the attribute", a
     }
     // json, bytes and codec attributes cannot be compared in SQL.
     await refuses(() => Subject.restrict({ meta: { a: 1 } }).count(), DataJointError, "meta");
+    // DataJoint Python reads `meta.a` as a JSON path; ignoring it like an unknown key would return
+    // rows it does not select, so it is refused.
+    for (const key of ["meta.a", "meta.a[0]", "meta.a:int", "name.x"]) {
+      await refuses(
+        () => Subject.restrict({ subject_id: 2, [key]: 1 }).count(),
+        DataJointError,
+        key,
+        "SQL string",
+      );
+    }
     await refuses(
       () => Subject.restrict({ raw: new Uint8Array([1]) }).count(),
       DataJointError,
