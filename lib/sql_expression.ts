@@ -7,7 +7,7 @@
  * | written | PostgreSQL | MySQL |
  * |---|---|---|
  * | `` `col` `` | `"col"` | unchanged |
- * | `GROUP_CONCAT(x [SEPARATOR 's'])` | `STRING_AGG((x)::text, 's')` (default `','`) | unchanged |
+ * | `GROUP_CONCAT([DISTINCT] x [ORDER BY y] [SEPARATOR 's'])` | `STRING_AGG([DISTINCT] (x)::text, 's' [ORDER BY y])` (default `','`) | unchanged |
  * | `STRING_AGG(x, 's')` | unchanged | `GROUP_CONCAT(x SEPARATOR 's')` |
  * | `CURDATE()` | `CURRENT_DATE` | unchanged |
  * | `NOW()` | `CURRENT_TIMESTAMP` | unchanged |
@@ -168,6 +168,29 @@ function backticksToDoubleQuotes(s: string): string {
 }
 
 /**
+ * `GROUP_CONCAT([DISTINCT] x [ORDER BY …] [SEPARATOR 's'])` as PostgreSQL's `STRING_AGG`, or
+ * `undefined` to leave it (several values to concatenate have no direct translation).
+ */
+function groupConcatToStringAgg(args: string[]): string | undefined {
+  // An ORDER BY list has top-level commas, which split it into several arguments.
+  const text = args.join(", ");
+  const m =
+    /^(DISTINCT\s+)?(.*?)(?:\s+ORDER\s+BY\s+(.*?))?(?:\s+SEPARATOR\s+('(?:[^']|'')*'))?\s*$/is
+      .exec(text)!;
+  const [, distinct, value, order, sep = "','"] = m;
+  if (args.length > 1 && !/\sORDER\s+BY\s/i.test(args[0])) return undefined;
+  if (distinct && order !== undefined) {
+    // PostgreSQL would order the distinct values as text, not as MySQL orders them.
+    throw new DataJointError(
+      `GROUP_CONCAT with both DISTINCT and ORDER BY has no PostgreSQL translation: ${text}; drop one of them`,
+    );
+  }
+  return `STRING_AGG(${distinct ? "DISTINCT " : ""}(${value})::text, ${sep}${
+    order === undefined ? "" : ` ORDER BY ${order}`
+  })`;
+}
+
+/**
  * Translates a SQL expression written in DataJoint's (MySQL) dialect for `backend`.
  *
  * @example
@@ -186,12 +209,7 @@ export function translateExpression(expr: string, backend: Backend): string {
     );
   }
   let s = backticksToDoubleQuotes(expr);
-  s = rewriteCalls(s, "GROUP_CONCAT", (args) => {
-    if (args.length !== 1) return undefined;
-    const m = /^(.*?)\s+SEPARATOR\s+('(?:[^']|'')*')\s*$/is.exec(args[0]);
-    const [value, sep] = m ? [m[1], m[2]] : [args[0], "','"];
-    return `STRING_AGG((${value.replace(/^DISTINCT\s+/i, "")})::text, ${sep})`;
-  });
+  s = rewriteCalls(s, "GROUP_CONCAT", groupConcatToStringAgg);
   s = rewriteCalls(s, "CURDATE", (args) => (args.length === 0 ? "CURRENT_DATE" : undefined));
   s = rewriteCalls(s, "NOW", (args) => (args.length === 0 ? "CURRENT_TIMESTAMP" : undefined));
   for (const part of ["YEAR", "MONTH", "DAY"]) {

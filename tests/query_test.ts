@@ -319,16 +319,17 @@ await onEveryBackend("query: aggr, U, union, insert from a query, fetch forms", 
     );
     // Keeping attributes of the grouping side, and a translated expression.
     const names = await Subject.aggr(Session, {
-      dates: "GROUP_CONCAT(session_idx ORDER BY session_idx SEPARATOR ',')".replace(
-        " ORDER BY session_idx",
-        "",
-      ),
+      dates: "GROUP_CONCAT(session_idx ORDER BY session_idx DESC SEPARATOR ',')",
     }, { attributes: ["name"] }).restrict({ subject_id: 1 }).fetch1("name", "dates") as [
       string,
       string,
     ];
-    assert.equal(names[0], "alpha");
-    assert.deepEqual(names[1].split(",").sort(), ["1", "2"]);
+    assert.deepEqual(names, ["alpha", "2,1"]);
+    // DISTINCT and a default separator are kept in the translation.
+    const outcomes = await new U().aggr(Session.Trial, {
+      o: "GROUP_CONCAT(DISTINCT outcome)",
+    }).fetch1("o") as string;
+    assert.deepEqual(outcomes.split(",").sort(), ["hit", "miss"]);
     await assert.rejects(
       () => Session.aggr(Subject, { n: "count(*)" }).toDicts(),
       /Missing attributes: \['session_idx'\]/,
