@@ -225,7 +225,12 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
         return value;
       }
       if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-      throw wrongType(target, "an integer (number or bigint)", value);
+      // A number past 2^53 may already have lost digits: only a bigint carries them exactly.
+      throw wrongType(
+        target,
+        "an integer: a number up to 2^53 - 1 in magnitude, or a bigint (123n) beyond",
+        value,
+      );
     }
     case "float32":
     case "float64":

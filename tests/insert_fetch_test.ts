@@ -196,6 +196,15 @@ await onEveryBackend(
         (e: unknown) => e instanceof MissingAttributeError && /animal_id/.test(e.message),
       );
       await Animal.restrict({ animal_id: 6 }).deleteQuick();
+      // An int64 beyond 2^53 is exact only as a bigint: a number there is refused, saying so.
+      await assert.rejects(
+        () => Animal.insert1({ animal_id: 8, name: "big", big: 2 ** 60 }),
+        (e: unknown) =>
+          e instanceof DataJointError && /big\b/.test(e.message) && /2\^53/.test(e.message),
+      );
+      await Animal.insert1({ animal_id: 8, name: "big", big: 2n ** 60n + 1n });
+      assert.equal(await Animal.restrict({ big: 2n ** 60n + 1n }).fetch1("big"), 2n ** 60n + 1n);
+      await Animal.restrict({ animal_id: 8 }).deleteQuick();
       await assert.rejects(
         () => Animal.insert1({ animal_id: 5, name: "x", sex: "?" }),
         (e: unknown) =>
