@@ -506,9 +506,10 @@ export class Query implements QueryLike, AsyncIterable<Row> {
   async #run(
     options: ToDictsOptions,
     shape?: (s: Select, ctx: SqlContext) => Select,
+    prepare?: (s: Select, ctx: SqlContext) => Select,
   ): Promise<{ rows: Row[]; attrs: QueryAttribute[]; label: string }> {
     const { conn, ctx, select } = await this.compileSelect();
-    let s = withFetchOptions(select, options, ctx);
+    let s = withFetchOptions(prepare ? prepare(select, ctx) : select, options, ctx);
     if (shape) s = shape(s, ctx);
     const { sql, params } = finish(ctx, ctx.render(s), (n) => conn.placeholder(n));
     const raw = await conn.query(sql, params);
@@ -571,8 +572,14 @@ export class Query implements QueryLike, AsyncIterable<Row> {
    * ```
    */
   async keys(options: ToDictsOptions = {}): Promise<Row[]> {
-    return (await this.#run(options, (s) => ({ ...s, attrs: s.attrs.filter((a) => a.inKey) })))
-      .rows;
+    return (await this.#run(
+      options,
+      (s) => ({ ...s, attrs: s.attrs.filter((a) => a.inKey) }),
+      // An order may name attributes that are not returned: computed and renamed ones are then
+      // columns of a subquery, which the ORDER BY can name without selecting them.
+      (s, ctx) =>
+        options.orderBy !== undefined && !(isSimple(s) && isPlain(s, ctx)) ? wrap(s, ctx) : s,
+    )).rows;
   }
 
   /**

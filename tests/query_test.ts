@@ -389,6 +389,24 @@ await onEveryBackend("query: aggr, U, union, insert from a query, fetch forms", 
       [{ subject_id: 3, session_idx: 1 }, { subject_id: 2, session_idx: 1 }],
     );
     assert.deepEqual(ids(await Subject.toDicts({ limit: 2, offset: 1 })), [2, 3]);
+    // keys() ordered by attributes it does not return: computed, renamed, aggregated.
+    assert.deepEqual(
+      ids(
+        await Subject.aggr(Session, { n: "count(session_idx)" }).keys({
+          orderBy: ["n DESC", "subject_id DESC"],
+          limit: 2,
+        }),
+      ),
+      [1, 3],
+    );
+    assert.deepEqual(
+      ids(await Subject.proj({ kg: "weight" }).keys({ orderBy: "kg DESC" })),
+      [3, 1, 4, 2],
+    );
+    assert.deepEqual(
+      ids(await Subject.proj({ g: "weight * 1000" }).keys({ orderBy: "g", offset: 1 })),
+      [4, 1, 3],
+    );
     assert.equal(await Subject.restrict({ subject_id: 9 }).exists(), false);
     assert.equal(await Subject.exists(), true);
     await assert.rejects(() => Subject.fetch1(), /exactly one row/);
