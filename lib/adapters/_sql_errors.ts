@@ -30,9 +30,7 @@ const HINTS: Record<ErrorKind, string> = {
   missingAttribute: "A required attribute got no value: provide one, or declare a default.",
   syntax: "",
   missingTable: "Check the name, or declare the table (and create the schema) first.",
-  unknownAttribute:
-    "Check the attribute names; pass ignoreExtraFields: true to insert to drop fields the " +
-    "table does not have.",
+  unknownAttribute: "Check the attribute names.",
   access: "Ask the database administrator for the privilege.",
   lostConnection: "Check that the database server is running and reachable, then reconnect.",
   packetTooLarge: "",
@@ -51,6 +49,9 @@ export function errorMessage(message: string, kind: ErrorKind, sql: string): str
   let out = message.trim();
   const hint = HINTS[kind];
   if (hint) out += `. ${hint}`;
+  if (kind === "unknownAttribute" && /^\s*INSERT\b/i.test(sql)) {
+    out += " Pass ignoreExtraFields: true to insert to drop fields the table does not have.";
+  }
   if (kind === "syntax" && sql) {
     const text = sql.length > SQL_EXCERPT ? `${sql.slice(0, SQL_EXCERPT)}…` : sql;
     out += `\nSQL: ${text}`;
