@@ -1,8 +1,8 @@
 /**
- * C ↔ F order conversion of large arrays, where the converter works through several scratch
- * chunks (and, for big slabs, one unit of the last axis per chunk). Checked against a naive
- * element-by-element reference, for every element width, from unaligned blob positions (through
- * the scratch chunks) and from aligned ones (permuted in place).
+ * C ↔ F order conversion of large arrays: the two-axis kernels (eight rows side by side, bands
+ * for a short side, the tails), for every element width, at unaligned blob positions and aligned
+ * ones, checked against a naive element-by-element reference; and 8-byte elements keep every bit
+ * (signalling NaN payloads) through the conversion.
  *
  * @module
  */
@@ -34,8 +34,8 @@ function naiveFOrder(shape: number[]): number[] {
 }
 
 const SHAPES = [
-  [300, 400], // several chunks of the last axis
-  [70_000, 2], // one slab is bigger than a chunk: one unit of the last axis per chunk
+  [300, 400], // eight rows side by side, no tail
+  [70_000, 2], // a short last axis: the two-row tail, and bands from C to F
   [37, 41, 43], // 3-D, odd sizes, tiles with remainders
   [5, 1, 17, 1, 19, 23], // singleton axes mixed in
   [9, 11, 13, 15], // 4-D
@@ -117,3 +117,29 @@ for (const shape of ALIGNED_SHAPES) {
     }
   });
 }
+
+Deno.test("transpose: NaN payloads and signalling NaNs keep every bit through F order", () => {
+  const patterns = [
+    0x7ff0000000000001n, // signalling NaN
+    0xfff0000000000abcn, // negative signalling NaN with a payload
+    0x7ff8000000000001n, // quiet NaN with a payload
+    0xfff8000000000000n, // negative quiet NaN
+  ];
+  const shape = [3, 5, 7];
+  const n = 3 * 5 * 7;
+  const bits = BigUint64Array.from({ length: n }, (_, i) => patterns[i % patterns.length]);
+  const a = NDArray.from(new Float64Array(bits.buffer), shape);
+  // The first conversions run in V8's unoptimised tiers, where a float64 load may quiet a NaN.
+  for (const prefix of [[], ["x"], ["xyz"]]) {
+    const back = (unpack(pack([...prefix, a], { compress: false })) as unknown[]).at(-1) as NDArray;
+    const backBits = new BigUint64Array((back.data as Float64Array).slice().buffer);
+    for (let k = 0; k < n; k++) {
+      if (backBits[k] !== bits[k]) {
+        assert(
+          false,
+          `element ${k}: ${bits[k].toString(16)} came back ${backBits[k].toString(16)}`,
+        );
+      }
+    }
+  }
+});

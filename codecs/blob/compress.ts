@@ -41,6 +41,9 @@ const MIN_SAVING = 0.1;
  */
 const MAX_DEFLATE_RATIO = 1032;
 
+/** Bytes beyond the claimed length in the inflate output buffer (zlib needs at least 64). */
+const INFLATE_SLACK = 64;
+
 /**
  * Whether bytes start with the `ZL123\0` prefix.
  *
@@ -128,8 +131,13 @@ export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8A
   }
   let plain: Uint8Array;
   try {
-    // One byte of headroom so that an overlong stream is detected rather than cut short.
-    const inflated = inflateSync(stream, { maxOutputLength: Math.max(expected + 1, 1) });
+    // One output buffer a little longer than the claimed length (zlib's default is 16 KiB
+    // pieces joined by a copy at the end), and one byte of tolerance so that an overlong stream
+    // is detected, without a second buffer, rather than cut short.
+    const inflated = inflateSync(stream, {
+      chunkSize: expected + INFLATE_SLACK,
+      maxOutputLength: expected + 1,
+    });
     plain = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
   } catch (e) {
     const code = (e as { code?: string }).code;

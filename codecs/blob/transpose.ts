@@ -2,11 +2,12 @@
  * Element order conversion between C (row-major, what {@link NDArray} holds) and F
  * (column-major, what the blob stores).
  *
- * Numeric planes are converted between a typed array and raw blob bytes. Blob bytes at an aligned
- * position are permuted in place; otherwise they pass through a small scratch chunk: the F-order
- * bytes of a range of the last axis are contiguous, so each chunk is copied once (aligned) and
- * permuted. No full-size temporary is allocated. The permutation is a series of two-axis
- * transpositions (first and last axis) by kernels specialised per element width.
+ * Numeric planes are converted between a typed array and raw blob bytes, which may sit at any
+ * alignment, without any temporary: both sides are read and written through `DataView`s, which
+ * V8 compiles to plain (unaligned) loads and stores, as fast as aligned typed-array access and
+ * without the copy into an aligned scratch chunk that typed arrays would need. The permutation is
+ * a series of two-axis transpositions (first and last axis) by kernels specialised per element
+ * width.
  *
  * @module
  */
@@ -21,22 +22,9 @@ export interface Indexable<T> {
 export type BitArray = Float64Array | Uint32Array | Uint16Array | Uint8Array;
 
 /**
- * Target size of the scratch chunk through which unaligned blob bytes pass: small enough to stay
- * in the L2 cache while it is permuted.
- */
-const CHUNK_BYTES = 512 * 1024;
-/**
- * A chunk holds at least this many bytes' worth of units of the last axis (eight float64, sixteen
- * int32), so that every cache line of the C-order side is filled by one chunk rather than
- * partly by several chunks far apart in time...
- */
-const LINE_BYTES = 64;
-/** ...unless that makes the scratch chunk bigger than this. */
-const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
-/**
  * A two-axis transposition whose source-contiguous side is at most this long (and the shorter
- * side) is done in bands of destination rows: the eight-stream kernel would run loops of a few
- * steps each. Measured: 3-D float64 from C to F order through 8-unit chunks, 1.4 → 2.6 GB/s.
+ * side) is done in bands of destination rows: the eight-row kernel would run loops of a few steps
+ * each (shapes such as [n, 3] in C order).
  */
 const SHORT = 32;
 
@@ -107,22 +95,20 @@ export function fBytesToC(bytes: Uint8Array, dst: BitArray, shape: readonly numb
     new Uint8Array(dst.buffer, dst.byteOffset, n * itemSize).set(bytes.subarray(0, n * itemSize));
     return;
   }
-  const k = dims.length;
-  const cStrides = stridesC(dims);
-  if (bytes.byteOffset % itemSize === 0) {
-    // Aligned elements are permuted where they are, without passing through a scratch chunk.
-    const src = new (bitCtor(itemSize))(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
-    permute(src, 0, stridesF(dims), 0, dst, 0, cStrides, k - 1, dims);
-    return;
-  }
-  const plan = chunkPlan(dims, itemSize);
-  for (let c0 = 0; c0 < plan.last; c0 += plan.perChunk) {
-    const cols = Math.min(plan.perChunk, plan.last - c0);
-    const from = c0 * plan.slab * itemSize;
-    plan.scratchBytes.set(bytes.subarray(from, from + cols * plan.slab * itemSize));
-    plan.subDims[k - 1] = cols;
-    permute(plan.scratch, 0, plan.fStrides, 0, dst, c0, cStrides, k - 1, plan.subDims);
-  }
+  const byteLength = n * itemSize;
+  permute(
+    bytes.buffer as ArrayBuffer,
+    bytes.byteOffset,
+    stridesF(dims, itemSize),
+    0,
+    dst.buffer as ArrayBuffer,
+    dst.byteOffset,
+    stridesC(dims, itemSize),
+    dims.length - 1,
+    dims,
+    itemSize,
+    byteLength,
+  );
 }
 
 /**
@@ -145,21 +131,19 @@ export function cToFBytes(src: BitArray, out: Uint8Array, shape: readonly number
     out.set(new Uint8Array(src.buffer, src.byteOffset, n * itemSize));
     return;
   }
-  const k = dims.length;
-  const cStrides = stridesC(dims);
-  if (out.byteOffset % itemSize === 0) {
-    const dst = new (bitCtor(itemSize))(out.buffer as ArrayBuffer, out.byteOffset, n);
-    permute(src, 0, cStrides, k - 1, dst, 0, stridesF(dims), 0, dims);
-    return;
-  }
-  const plan = chunkPlan(dims, itemSize);
-  for (let c0 = 0; c0 < plan.last; c0 += plan.perChunk) {
-    const cols = Math.min(plan.perChunk, plan.last - c0);
-    plan.subDims[k - 1] = cols;
-    permute(src, c0, cStrides, k - 1, plan.scratch, 0, plan.fStrides, 0, plan.subDims);
-    const bytes = cols * plan.slab * itemSize;
-    out.set(plan.scratchBytes.subarray(0, bytes), c0 * plan.slab * itemSize);
-  }
+  permute(
+    src.buffer as ArrayBuffer,
+    src.byteOffset,
+    stridesC(dims, itemSize),
+    dims.length - 1,
+    out.buffer as ArrayBuffer,
+    out.byteOffset,
+    stridesF(dims, itemSize),
+    0,
+    dims,
+    itemSize,
+    n * itemSize,
+  );
 }
 
 /**
@@ -193,47 +177,10 @@ export function fOrderPositions(shape: readonly number[]): Indexable<number> {
   return out;
 }
 
-interface ChunkPlan {
-  /** Length of the last axis, which F order stores slowest. */
-  last: number;
-  /** Elements per unit of the last axis (the product of the other axes). */
-  slab: number;
-  /** Units of the last axis per chunk. */
-  perChunk: number;
-  scratch: BitArray;
-  scratchBytes: Uint8Array;
-  /** Strides of one chunk in F order. */
-  fStrides: number[];
-  /** Shape of one chunk (the last entry is set per chunk). */
-  subDims: number[];
-}
-
-function chunkPlan(dims: number[], itemSize: number): ChunkPlan {
-  const k = dims.length;
-  const last = dims[k - 1];
-  let slab = 1;
-  for (let i = 0; i < k - 1; i++) slab *= dims[i];
-  const line = LINE_BYTES / itemSize;
-  let perChunk = Math.floor(CHUNK_BYTES / (slab * itemSize));
-  if (perChunk >= line) perChunk -= perChunk % line;
-  else if (slab * line * itemSize <= MAX_CHUNK_BYTES) perChunk = line;
-  perChunk = Math.max(1, Math.min(last, perChunk));
-  const scratch = new (bitCtor(itemSize))(perChunk * slab);
-  return {
-    last,
-    slab,
-    perChunk,
-    scratch,
-    scratchBytes: new Uint8Array(scratch.buffer),
-    fStrides: stridesF(dims),
-    subDims: [...dims],
-  };
-}
-
-function stridesC(dims: readonly number[]): number[] {
+function stridesC(dims: readonly number[], itemSize = 1): number[] {
   const k = dims.length;
   const strides = new Array<number>(k);
-  let s = 1;
+  let s = itemSize;
   for (let i = k - 1; i >= 0; i--) {
     strides[i] = s;
     s *= dims[i];
@@ -241,10 +188,10 @@ function stridesC(dims: readonly number[]): number[] {
   return strides;
 }
 
-function stridesF(dims: readonly number[]): number[] {
+function stridesF(dims: readonly number[], itemSize: number): number[] {
   const k = dims.length;
   const strides = new Array<number>(k);
-  let s = 1;
+  let s = itemSize;
   for (let i = 0; i < k; i++) {
     strides[i] = s;
     s *= dims[i];
@@ -253,22 +200,23 @@ function stridesF(dims: readonly number[]): number[] {
 }
 
 /**
- * Copy every element of an array of shape `dims` from `src` (offset and strides per axis) to
- * `dst` (its own offset and strides), where axis `a` has stride 1 in the source and axis `b`
- * (another one) has stride 1 in the destination: the first and last axis, one way or the other.
- * Each combination of the axes in between is one two-axis transposition, done by the kernel for
- * the element width.
+ * Copy every element of an array of shape `dims` from one memory range to another, each with its
+ * own byte strides per axis, where axis `a` is contiguous in the source and axis `b` (another
+ * one) in the destination: the first and last axis, one way or the other. Each combination of
+ * the axes in between is one two-axis transposition, done by the kernel for the element width.
  */
 function permute(
-  src: BitArray,
+  srcBuffer: ArrayBuffer,
   srcOffset: number,
   srcStrides: readonly number[],
   a: number,
-  dst: BitArray,
+  dstBuffer: ArrayBuffer,
   dstOffset: number,
   dstStrides: readonly number[],
   b: number,
   dims: readonly number[],
+  itemSize: number,
+  byteLength: number,
 ): void {
   const k = dims.length;
   const nA = dims[a];
@@ -278,288 +226,300 @@ function permute(
   let count = 1;
   for (let ax = 1; ax < k - 1; ax++) count *= dims[ax];
   const counter = new Array<number>(k).fill(0);
-  let sBase = srcOffset;
-  let dBase = dstOffset;
-  const itemSize = src.BYTES_PER_ELEMENT;
   const short = nA <= SHORT && nA < nB;
+  const src = new DataView(srcBuffer, srcOffset, byteLength);
+  const dst = new DataView(dstBuffer, dstOffset, byteLength);
+  const srcBytes = new Uint8Array(srcBuffer, srcOffset, byteLength);
+  const dstBytes = new Uint8Array(dstBuffer, dstOffset, byteLength);
+  let s = 0;
+  let d = 0;
   for (let m = 0; m < count; m++) {
     if (itemSize === 8) {
-      if (short) band64(src as Float64Array, sBase, sB, dst as Float64Array, dBase, dA, nA, nB);
-      else move64(src as Float64Array, sBase, sB, dst as Float64Array, dBase, dA, nA, nB);
+      if (short) band64(src, s, sB, dst, d, dA, nA, nB);
+      else move64(src, s, sB, dst, d, dA, nA, nB);
     } else if (itemSize === 4) {
-      if (short) band32(src as Uint32Array, sBase, sB, dst as Uint32Array, dBase, dA, nA, nB);
-      else move32(src as Uint32Array, sBase, sB, dst as Uint32Array, dBase, dA, nA, nB);
+      if (short) band32(src, s, sB, dst, d, dA, nA, nB);
+      else move32(src, s, sB, dst, d, dA, nA, nB);
     } else if (itemSize === 2) {
-      if (short) band16(src as Uint16Array, sBase, sB, dst as Uint16Array, dBase, dA, nA, nB);
-      else move16(src as Uint16Array, sBase, sB, dst as Uint16Array, dBase, dA, nA, nB);
+      if (short) band16(src, s, sB, dst, d, dA, nA, nB);
+      else move16(src, s, sB, dst, d, dA, nA, nB);
     } else {
-      if (short) band8(src as Uint8Array, sBase, sB, dst as Uint8Array, dBase, dA, nA, nB);
-      else move8(src as Uint8Array, sBase, sB, dst as Uint8Array, dBase, dA, nA, nB);
+      if (short) band8(srcBytes, s, sB, dstBytes, d, dA, nA, nB);
+      else move8(srcBytes, s, sB, dstBytes, d, dA, nA, nB);
     }
     // The axes between the first and the last, as an odometer.
     for (let ax = k - 2; ax >= 1; ax--) {
       counter[ax]++;
-      sBase += srcStrides[ax];
-      dBase += dstStrides[ax];
+      s += srcStrides[ax];
+      d += dstStrides[ax];
       if (counter[ax] < dims[ax]) break;
-      sBase -= srcStrides[ax] * dims[ax];
-      dBase -= dstStrides[ax] * dims[ax];
+      s -= srcStrides[ax] * dims[ax];
+      d -= dstStrides[ax] * dims[ax];
       counter[ax] = 0;
     }
   }
 }
 
-// The kernels: dst[d + i * dA + j] = src[s + j * sB + i] for i < nA, j < nB. Eight source rows
-// are read side by side (eight sequential streams) and each step writes eight neighbouring
-// destination elements, so both sides move through whole cache lines. move64 and move32 are
-// the same code on purpose: V8 optimises a function for the typed arrays it has seen, and one
-// function shared by every element width would make each element access polymorphic (about
-// twice as slow).
+// The kernels copy, for i < nA and j < nB, the element at byte s + j * sB + i * W of the source
+// to byte d + i * dA + j * W of the destination (W the element width). A move reads eight source
+// rows side by side (eight sequential streams), and each step writes eight neighbouring
+// destination elements, so both sides move through whole cache lines; a band writes eight
+// destination rows side by side instead. They are copies of one another on purpose: V8 compiles
+// a function for the accesses it has seen, and one function for every width would make each
+// access polymorphic. 8-byte elements move as 64-bit integers: a float64 through DataView
+// loses the signalling bit of a NaN in some V8 tiers, and optimised code keeps the integers in
+// registers (no BigInt is allocated), as fast as float64.
 
 function move64(
-  src: Float64Array,
+  src: DataView,
   s: number,
   sB: number,
-  dst: Float64Array,
+  dst: DataView,
   d: number,
   dA: number,
   nA: number,
   nB: number,
 ): void {
+  const end = nA * 8;
   let j = 0;
   for (; j + 8 <= nB; j += 8) {
     const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
     const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      dst[o + 2] = src[s2 + i];
-      dst[o + 3] = src[s3 + i];
-      dst[o + 4] = src[s4 + i];
-      dst[o + 5] = src[s5 + i];
-      dst[o + 6] = src[s6 + i];
-      dst[o + 7] = src[s7 + i];
+    let o = d + j * 8;
+    for (let i = 0; i < end; i += 8) {
+      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
+      dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
+      dst.setBigUint64(o + 16, src.getBigUint64(s2 + i, true), true);
+      dst.setBigUint64(o + 24, src.getBigUint64(s3 + i, true), true);
+      dst.setBigUint64(o + 32, src.getBigUint64(s4 + i, true), true);
+      dst.setBigUint64(o + 40, src.getBigUint64(s5 + i, true), true);
+      dst.setBigUint64(o + 48, src.getBigUint64(s6 + i, true), true);
+      dst.setBigUint64(o + 56, src.getBigUint64(s7 + i, true), true);
       o += dA;
     }
   }
   for (; j + 2 <= nB; j += 2) {
     const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
+    let o = d + j * 8;
+    for (let i = 0; i < end; i += 8) {
+      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
+      dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
       o += dA;
     }
   }
   if (j < nB) {
     const s0 = s + j * sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      o += dA;
-    }
-  }
-}
-
-function move32(
-  src: Uint32Array,
-  s: number,
-  sB: number,
-  dst: Uint32Array,
-  d: number,
-  dA: number,
-  nA: number,
-  nB: number,
-): void {
-  let j = 0;
-  for (; j + 8 <= nB; j += 8) {
-    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
-    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      dst[o + 2] = src[s2 + i];
-      dst[o + 3] = src[s3 + i];
-      dst[o + 4] = src[s4 + i];
-      dst[o + 5] = src[s5 + i];
-      dst[o + 6] = src[s6 + i];
-      dst[o + 7] = src[s7 + i];
-      o += dA;
-    }
-  }
-  for (; j + 2 <= nB; j += 2) {
-    const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      o += dA;
-    }
-  }
-  if (j < nB) {
-    const s0 = s + j * sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
+    let o = d + j * 8;
+    for (let i = 0; i < end; i += 8) {
+      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
       o += dA;
     }
   }
 }
 
 function band64(
-  src: Float64Array,
+  src: DataView,
   s: number,
   sB: number,
-  dst: Float64Array,
+  dst: DataView,
   d: number,
   dA: number,
   nA: number,
   nB: number,
 ): void {
+  const end = nB * 8;
   let i = 0;
   for (; i + 8 <= nA; i += 8) {
     const o0 = d + i * dA, o1 = o0 + dA, o2 = o1 + dA, o3 = o2 + dA;
     const o4 = o3 + dA, o5 = o4 + dA, o6 = o5 + dA, o7 = o6 + dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o0 + j] = src[r];
-      dst[o1 + j] = src[r + 1];
-      dst[o2 + j] = src[r + 2];
-      dst[o3 + j] = src[r + 3];
-      dst[o4 + j] = src[r + 4];
-      dst[o5 + j] = src[r + 5];
-      dst[o6 + j] = src[r + 6];
-      dst[o7 + j] = src[r + 7];
+    let r = s + i * 8;
+    for (let j = 0; j < end; j += 8) {
+      dst.setBigUint64(o0 + j, src.getBigUint64(r, true), true);
+      dst.setBigUint64(o1 + j, src.getBigUint64(r + 8, true), true);
+      dst.setBigUint64(o2 + j, src.getBigUint64(r + 16, true), true);
+      dst.setBigUint64(o3 + j, src.getBigUint64(r + 24, true), true);
+      dst.setBigUint64(o4 + j, src.getBigUint64(r + 32, true), true);
+      dst.setBigUint64(o5 + j, src.getBigUint64(r + 40, true), true);
+      dst.setBigUint64(o6 + j, src.getBigUint64(r + 48, true), true);
+      dst.setBigUint64(o7 + j, src.getBigUint64(r + 56, true), true);
       r += sB;
     }
   }
   for (; i < nA; i++) {
     const o = d + i * dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o + j] = src[r];
+    let r = s + i * 8;
+    for (let j = 0; j < end; j += 8) {
+      dst.setBigUint64(o + j, src.getBigUint64(r, true), true);
       r += sB;
     }
   }
 }
 
-function band32(
-  src: Uint32Array,
+function move32(
+  src: DataView,
   s: number,
   sB: number,
-  dst: Uint32Array,
+  dst: DataView,
   d: number,
   dA: number,
   nA: number,
   nB: number,
 ): void {
+  const end = nA * 4;
+  let j = 0;
+  for (; j + 8 <= nB; j += 8) {
+    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+    let o = d + j * 4;
+    for (let i = 0; i < end; i += 4) {
+      dst.setUint32(o, src.getUint32(s0 + i, true), true);
+      dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
+      dst.setUint32(o + 8, src.getUint32(s2 + i, true), true);
+      dst.setUint32(o + 12, src.getUint32(s3 + i, true), true);
+      dst.setUint32(o + 16, src.getUint32(s4 + i, true), true);
+      dst.setUint32(o + 20, src.getUint32(s5 + i, true), true);
+      dst.setUint32(o + 24, src.getUint32(s6 + i, true), true);
+      dst.setUint32(o + 28, src.getUint32(s7 + i, true), true);
+      o += dA;
+    }
+  }
+  for (; j + 2 <= nB; j += 2) {
+    const s0 = s + j * sB, s1 = s0 + sB;
+    let o = d + j * 4;
+    for (let i = 0; i < end; i += 4) {
+      dst.setUint32(o, src.getUint32(s0 + i, true), true);
+      dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
+      o += dA;
+    }
+  }
+  if (j < nB) {
+    const s0 = s + j * sB;
+    let o = d + j * 4;
+    for (let i = 0; i < end; i += 4) {
+      dst.setUint32(o, src.getUint32(s0 + i, true), true);
+      o += dA;
+    }
+  }
+}
+
+function band32(
+  src: DataView,
+  s: number,
+  sB: number,
+  dst: DataView,
+  d: number,
+  dA: number,
+  nA: number,
+  nB: number,
+): void {
+  const end = nB * 4;
   let i = 0;
   for (; i + 8 <= nA; i += 8) {
     const o0 = d + i * dA, o1 = o0 + dA, o2 = o1 + dA, o3 = o2 + dA;
     const o4 = o3 + dA, o5 = o4 + dA, o6 = o5 + dA, o7 = o6 + dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o0 + j] = src[r];
-      dst[o1 + j] = src[r + 1];
-      dst[o2 + j] = src[r + 2];
-      dst[o3 + j] = src[r + 3];
-      dst[o4 + j] = src[r + 4];
-      dst[o5 + j] = src[r + 5];
-      dst[o6 + j] = src[r + 6];
-      dst[o7 + j] = src[r + 7];
+    let r = s + i * 4;
+    for (let j = 0; j < end; j += 4) {
+      dst.setUint32(o0 + j, src.getUint32(r, true), true);
+      dst.setUint32(o1 + j, src.getUint32(r + 4, true), true);
+      dst.setUint32(o2 + j, src.getUint32(r + 8, true), true);
+      dst.setUint32(o3 + j, src.getUint32(r + 12, true), true);
+      dst.setUint32(o4 + j, src.getUint32(r + 16, true), true);
+      dst.setUint32(o5 + j, src.getUint32(r + 20, true), true);
+      dst.setUint32(o6 + j, src.getUint32(r + 24, true), true);
+      dst.setUint32(o7 + j, src.getUint32(r + 28, true), true);
       r += sB;
     }
   }
   for (; i < nA; i++) {
     const o = d + i * dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o + j] = src[r];
+    let r = s + i * 4;
+    for (let j = 0; j < end; j += 4) {
+      dst.setUint32(o + j, src.getUint32(r, true), true);
       r += sB;
     }
   }
 }
 
 function move16(
-  src: Uint16Array,
+  src: DataView,
   s: number,
   sB: number,
-  dst: Uint16Array,
+  dst: DataView,
   d: number,
   dA: number,
   nA: number,
   nB: number,
 ): void {
+  const end = nA * 2;
   let j = 0;
   for (; j + 8 <= nB; j += 8) {
     const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
     const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      dst[o + 2] = src[s2 + i];
-      dst[o + 3] = src[s3 + i];
-      dst[o + 4] = src[s4 + i];
-      dst[o + 5] = src[s5 + i];
-      dst[o + 6] = src[s6 + i];
-      dst[o + 7] = src[s7 + i];
+    let o = d + j * 2;
+    for (let i = 0; i < end; i += 2) {
+      dst.setUint16(o, src.getUint16(s0 + i, true), true);
+      dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
+      dst.setUint16(o + 4, src.getUint16(s2 + i, true), true);
+      dst.setUint16(o + 6, src.getUint16(s3 + i, true), true);
+      dst.setUint16(o + 8, src.getUint16(s4 + i, true), true);
+      dst.setUint16(o + 10, src.getUint16(s5 + i, true), true);
+      dst.setUint16(o + 12, src.getUint16(s6 + i, true), true);
+      dst.setUint16(o + 14, src.getUint16(s7 + i, true), true);
       o += dA;
     }
   }
   for (; j + 2 <= nB; j += 2) {
     const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
+    let o = d + j * 2;
+    for (let i = 0; i < end; i += 2) {
+      dst.setUint16(o, src.getUint16(s0 + i, true), true);
+      dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
       o += dA;
     }
   }
   if (j < nB) {
     const s0 = s + j * sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
-      dst[o] = src[s0 + i];
+    let o = d + j * 2;
+    for (let i = 0; i < end; i += 2) {
+      dst.setUint16(o, src.getUint16(s0 + i, true), true);
       o += dA;
     }
   }
 }
 
 function band16(
-  src: Uint16Array,
+  src: DataView,
   s: number,
   sB: number,
-  dst: Uint16Array,
+  dst: DataView,
   d: number,
   dA: number,
   nA: number,
   nB: number,
 ): void {
+  const end = nB * 2;
   let i = 0;
   for (; i + 8 <= nA; i += 8) {
     const o0 = d + i * dA, o1 = o0 + dA, o2 = o1 + dA, o3 = o2 + dA;
     const o4 = o3 + dA, o5 = o4 + dA, o6 = o5 + dA, o7 = o6 + dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o0 + j] = src[r];
-      dst[o1 + j] = src[r + 1];
-      dst[o2 + j] = src[r + 2];
-      dst[o3 + j] = src[r + 3];
-      dst[o4 + j] = src[r + 4];
-      dst[o5 + j] = src[r + 5];
-      dst[o6 + j] = src[r + 6];
-      dst[o7 + j] = src[r + 7];
+    let r = s + i * 2;
+    for (let j = 0; j < end; j += 2) {
+      dst.setUint16(o0 + j, src.getUint16(r, true), true);
+      dst.setUint16(o1 + j, src.getUint16(r + 2, true), true);
+      dst.setUint16(o2 + j, src.getUint16(r + 4, true), true);
+      dst.setUint16(o3 + j, src.getUint16(r + 6, true), true);
+      dst.setUint16(o4 + j, src.getUint16(r + 8, true), true);
+      dst.setUint16(o5 + j, src.getUint16(r + 10, true), true);
+      dst.setUint16(o6 + j, src.getUint16(r + 12, true), true);
+      dst.setUint16(o7 + j, src.getUint16(r + 14, true), true);
       r += sB;
     }
   }
   for (; i < nA; i++) {
     const o = d + i * dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
-      dst[o + j] = src[r];
+    let r = s + i * 2;
+    for (let j = 0; j < end; j += 2) {
+      dst.setUint16(o + j, src.getUint16(r, true), true);
       r += sB;
     }
   }
@@ -575,12 +535,13 @@ function move8(
   nA: number,
   nB: number,
 ): void {
+  const end = nA * 1;
   let j = 0;
   for (; j + 8 <= nB; j += 8) {
     const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
     const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
+    let o = d + j * 1;
+    for (let i = 0; i < end; i += 1) {
       dst[o] = src[s0 + i];
       dst[o + 1] = src[s1 + i];
       dst[o + 2] = src[s2 + i];
@@ -594,8 +555,8 @@ function move8(
   }
   for (; j + 2 <= nB; j += 2) {
     const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
+    let o = d + j * 1;
+    for (let i = 0; i < end; i += 1) {
       dst[o] = src[s0 + i];
       dst[o + 1] = src[s1 + i];
       o += dA;
@@ -603,8 +564,8 @@ function move8(
   }
   if (j < nB) {
     const s0 = s + j * sB;
-    let o = d + j;
-    for (let i = 0; i < nA; i++) {
+    let o = d + j * 1;
+    for (let i = 0; i < end; i += 1) {
       dst[o] = src[s0 + i];
       o += dA;
     }
@@ -621,12 +582,13 @@ function band8(
   nA: number,
   nB: number,
 ): void {
+  const end = nB * 1;
   let i = 0;
   for (; i + 8 <= nA; i += 8) {
     const o0 = d + i * dA, o1 = o0 + dA, o2 = o1 + dA, o3 = o2 + dA;
     const o4 = o3 + dA, o5 = o4 + dA, o6 = o5 + dA, o7 = o6 + dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
+    let r = s + i * 1;
+    for (let j = 0; j < end; j += 1) {
       dst[o0 + j] = src[r];
       dst[o1 + j] = src[r + 1];
       dst[o2 + j] = src[r + 2];
@@ -640,8 +602,8 @@ function band8(
   }
   for (; i < nA; i++) {
     const o = d + i * dA;
-    let r = s + i;
-    for (let j = 0; j < nB; j++) {
+    let r = s + i * 1;
+    for (let j = 0; j < end; j += 1) {
       dst[o + j] = src[r];
       r += sB;
     }
