@@ -367,6 +367,102 @@ export function placeholders(db: Driver, first: number, count: number): string {
 // ------------------------------------------------------------------------------------------------
 // Assembly
 
+/**
+ * A row field as text, `""` for NULL.
+ *
+ * @example
+ * ```ts
+ * import { textOrEmpty } from "./catalog.ts";
+ * textOrEmpty({ a: null }, "a"); // ""
+ * ```
+ */
+export function textOrEmpty(row: Row, key: string): string {
+  return textOf(row, key) ?? "";
+}
+
+/** The tables a catalog query found, narrowed to the requested ones. */
+export interface SelectedTables {
+  /** The requested tables that exist, with their comments. */
+  tables: { name: string; comment: string }[];
+  /** The requested names (all when undefined). */
+  wanted: Set<string> | undefined;
+  /** The names to filter further queries by (undefined: no restriction). */
+  names: string[] | undefined;
+  /** Whether the schema has a `~lineage` table. */
+  hasLineage: boolean;
+}
+
+/**
+ * The tables of a schema from rows with `table_name` and `table_comment`, narrowed to `restrict`
+ * (exact names) when given.
+ *
+ * @example
+ * ```ts
+ * import { selectTables } from "./catalog.ts";
+ * const rows = [{ table_name: "t", table_comment: "" }, { table_name: "~lineage", table_comment: "" }];
+ * console.log(selectTables(rows, ["t"]).names, selectTables(rows).hasLineage); // [ "t" ] true
+ * ```
+ */
+export function selectTables(rows: Row[], restrict?: readonly string[]): SelectedTables {
+  const wanted = restrict === undefined ? undefined : new Set(restrict);
+  const tables = rows
+    .map((r) => ({ name: textOrEmpty(r, "table_name"), comment: textOrEmpty(r, "table_comment") }))
+    .filter((t) => wanted === undefined || wanted.has(t.name));
+  return {
+    tables,
+    wanted,
+    names: restrict === undefined ? undefined : tables.map((t) => t.name),
+    hasLineage: rows.some((r) => textOrEmpty(r, "table_name") === "~lineage"),
+  };
+}
+
+/**
+ * Reads the `~lineage` rows of a schema (of the tables in `names`, all when undefined), keeping
+ * those `keep` accepts (the exact-name check after the server's collation).
+ *
+ * @example
+ * ```ts
+ * import { readLineage } from "./catalog.ts";
+ * import type { Driver } from "./driver.ts";
+ * declare const db: Driver;
+ * const rows = await readLineage(db, "lab", undefined, (id) => `"${id}"`, () => true);
+ * ```
+ */
+export async function readLineage(
+  db: Driver,
+  schema: string,
+  names: readonly string[] | undefined,
+  quote: (id: string) => string,
+  keep: (row: Row) => boolean,
+): Promise<CatalogLineageRow[]> {
+  const rows = await db.query(
+    `SELECT table_name AS table_name, attribute_name AS attribute_name, lineage AS lineage ` +
+      `FROM ${quote(schema)}.${quote("~lineage")}` +
+      (names === undefined ? "" : ` WHERE table_name IN (${placeholders(db, 1, names.length)})`),
+    names ?? [],
+  );
+  return rows.filter(keep).map((r) => ({
+    table: textOrEmpty(r, "table_name"),
+    attribute: textOrEmpty(r, "attribute_name"),
+    lineage: textOrEmpty(r, "lineage"),
+  }));
+}
+
+/**
+ * The order of referencing tables: by schema, table, then referenced table (code points).
+ *
+ * @example
+ * ```ts
+ * import { compareReferencing } from "./catalog.ts";
+ * const a = { schema: "a", table: "t", refTable: "p" };
+ * console.log(compareReferencing(a, { ...a, table: "u" })); // -1
+ * ```
+ */
+export function compareReferencing(a: ReferencingTable, b: ReferencingTable): number {
+  return codePointCompare(a.schema, b.schema) || codePointCompare(a.table, b.table) ||
+    codePointCompare(a.refTable, b.refTable);
+}
+
 /** A column row with the table it belongs to (input to {@link assembleSchemaCatalog}). */
 export interface CatalogColumnRow extends ColumnInfo {
   /** Table the column belongs to. */

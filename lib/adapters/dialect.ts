@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
 
 /** A PostgreSQL enum type (`CREATE TYPE "s"."enum_xxxxxxxx" AS ENUM (...)`). */
@@ -154,6 +155,103 @@ export function foreignKeyClause(fk: ForeignKeyPlan, quote: (id: string) => stri
   return `FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${quote(fk.refSchema)}.${
     quote(fk.refTable)
   } (${cols(fk.refColumns)}) ON UPDATE CASCADE ON DELETE RESTRICT`;
+}
+
+/**
+ * The SQL type of a core type that both dialects spell alike but for their names: `datetime[(n)]`
+ * under the dialect's `datetime` name, `char(n)`/`varchar(n)`, and the rest from `names`
+ * (decimal and enum types differ more, and each dialect handles them first).
+ *
+ * @example
+ * ```ts
+ * import { mappedCoreType } from "./dialect.ts";
+ * import { parseType } from "../types.ts";
+ * const t = parseType("datetime(3)") as never;
+ * console.log(mappedCoreType(t, {}, "timestamp", "PostgreSQL")); // timestamp(3)
+ * ```
+ */
+export function mappedCoreType(
+  core: CoreType,
+  names: Readonly<Record<string, string>>,
+  datetime: string,
+  backend: string,
+): string {
+  switch (core.name) {
+    case "datetime":
+      return core.fsp === undefined ? datetime : `${datetime}(${core.fsp})`;
+    case "char":
+    case "varchar":
+      return `${core.name}(${core.length})`;
+    default: {
+      const sql = names[core.name];
+      if (sql === undefined) throw new DeclarationError(`No ${backend} type for ${core.text}`);
+      return sql;
+    }
+  }
+}
+
+/**
+ * A column's definition without comment: `` `name` type [NOT NULL] [DEFAULT x] ``.
+ *
+ * @example
+ * ```ts
+ * import { columnDefinition } from "./dialect.ts";
+ * const q = (s: string) => `"${s}"`;
+ * const c = { name: "a", sqlType: "int", notNull: true, default: "0", comment: null, inKey: false, fromForeignKey: false };
+ * console.log(columnDefinition(c, q)); // "a" int NOT NULL DEFAULT 0
+ * ```
+ */
+export function columnDefinition(c: ColumnPlan, quote: (id: string) => string): string {
+  let s = `${quote(c.name)} ${c.sqlType}`;
+  if (c.notNull) s += " NOT NULL";
+  if (c.default !== null) s += ` DEFAULT ${c.default}`;
+  return s;
+}
+
+/**
+ * The lines every `CREATE TABLE` starts with: the columns (as `column` writes them), the primary
+ * key, then the foreign keys.
+ *
+ * @example
+ * ```ts
+ * import { columnDefinition, tableLines, type TablePlan } from "./dialect.ts";
+ * declare const plan: TablePlan;
+ * const q = (s: string) => `"${s}"`;
+ * const lines = tableLines(plan, (c) => columnDefinition(c, q), q);
+ * ```
+ */
+export function tableLines(
+  plan: TablePlan,
+  column: (c: ColumnPlan) => string,
+  quote: (id: string) => string,
+): string[] {
+  const lines = plan.columns.map(column);
+  lines.push(`PRIMARY KEY (${plan.primaryKey.map(quote).join(", ")})`);
+  for (const fk of plan.foreignKeys) lines.push(foreignKeyClause(fk, quote));
+  return lines;
+}
+
+/**
+ * `INSERT INTO schema.~lineage (table_name, attribute_name, lineage) VALUES …` for `rows` rows,
+ * column names unquoted as DataJoint Python writes them; each dialect adds its upsert clause.
+ *
+ * @example
+ * ```ts
+ * import { lineageInsert } from "./dialect.ts";
+ * const q = (s: string) => `"${s}"`;
+ * console.log(lineageInsert("lab", 1, (n) => `$${n}`, q));
+ * // INSERT INTO "lab"."~lineage" (table_name, attribute_name, lineage) VALUES ($1, $2, $3)
+ * ```
+ */
+export function lineageInsert(
+  schema: string,
+  rows: number,
+  placeholder: (n: number) => string,
+  quote: (id: string) => string,
+): string {
+  return `INSERT INTO ${quote(schema)}.${
+    quote("~lineage")
+  } (table_name, attribute_name, lineage) VALUES ${valuesList(rows, 3, placeholder)}`;
 }
 
 /**

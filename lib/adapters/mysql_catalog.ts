@@ -31,8 +31,8 @@ import {
   type CatalogColumnRow,
   type CatalogIndexRow,
   type CatalogKeyRow,
-  type CatalogLineageRow,
   codePointCompare,
+  compareReferencing,
   emptySchemaCatalog,
   type ForeignKeyInfo,
   type IndexInfo,
@@ -41,9 +41,12 @@ import {
   normaliseCurrentTimestamp,
   numberOf,
   placeholders,
+  readLineage,
   type ReferencingTable,
   type SchemaCatalog,
+  selectTables,
   textOf,
+  textOrEmpty,
 } from "./catalog.ts";
 
 const SYSTEM_SCHEMAS = ["mysql", "information_schema", "performance_schema", "sys"];
@@ -193,9 +196,7 @@ export function quoteMysqlIdentifier(name: string): string {
   return "`" + name.replaceAll("`", "``") + "`";
 }
 
-function text(row: Row, key: string): string {
-  return textOf(row, key) ?? "";
-}
+const text = textOrEmpty;
 
 /**
  * information_schema compares names with a case-insensitive collation on MariaDB, so every row
@@ -234,16 +235,11 @@ async function loadSchema(
     [schema],
   );
   const all = tableRows.filter((r) => sameName(r, "table_schema", schema));
-  const wanted = restrict === undefined ? undefined : new Set(restrict);
-  const tables = all
-    .map((r) => ({ name: text(r, "table_name"), comment: text(r, "table_comment") }))
-    .filter((t) => wanted === undefined || wanted.has(t.name));
-  const hasLineage = all.some((r) => text(r, "table_name") === "~lineage");
+  const { tables, wanted, names, hasLineage } = selectTables(all, restrict);
   if (tables.length === 0) {
     return emptySchemaCatalog(schema, hasLineage);
   }
   const mariadb = /mariadb/i.test(text(all[0], "server_version"));
-  const names = restrict === undefined ? undefined : tables.map((t) => t.name);
   const params = [schema, ...(names ?? [])];
   const keep = (r: Row): boolean =>
     sameName(r, "table_schema", schema) &&
@@ -299,22 +295,15 @@ async function loadSchema(
     }
   }
 
-  let lineage: CatalogLineageRow[] | null = null;
-  if (hasLineage) {
-    const rows = await db.query(
-      `SELECT table_name AS table_name, attribute_name AS attribute_name, lineage AS lineage ` +
-        `FROM ${quoteMysqlIdentifier(schema)}.${quoteMysqlIdentifier("~lineage")}` +
-        (names === undefined ? "" : ` WHERE table_name IN (${placeholders(db, 1, names.length)})`),
-      names ?? [],
-    );
-    lineage = rows
-      .filter((r) => wanted === undefined || wanted.has(text(r, "table_name")))
-      .map((r) => ({
-        table: text(r, "table_name"),
-        attribute: text(r, "attribute_name"),
-        lineage: text(r, "lineage"),
-      }));
-  }
+  const lineage = hasLineage
+    ? await readLineage(
+      db,
+      schema,
+      names,
+      quoteMysqlIdentifier,
+      (r) => wanted === undefined || wanted.has(text(r, "table_name")),
+    )
+    : null;
 
   const columns: CatalogColumnRow[] = columnRows.map((r) => {
     const table = text(r, "table_name");
@@ -490,9 +479,6 @@ export const mysqlCatalog: Catalog = {
       seen.add(id);
       out.push(item);
     }
-    return out.sort((a, b) =>
-      codePointCompare(a.schema, b.schema) || codePointCompare(a.table, b.table) ||
-      codePointCompare(a.refTable, b.refTable)
-    );
+    return out.sort(compareReferencing);
   },
 };

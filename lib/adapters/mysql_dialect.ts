@@ -16,14 +16,17 @@ import { UUID } from "../../codecs/blob/scalars.ts";
 import { DataJointError, DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
 import {
+  columnDefinition,
   type ColumnPlan,
   type CreateStatements,
   type Dialect,
   type EnumType,
-  foreignKeyClause,
   hiddenColumn,
   insertInto,
+  lineageInsert,
+  mappedCoreType,
   singletonColumn,
+  tableLines,
   type TablePlan,
 } from "./dialect.ts";
 
@@ -51,11 +54,8 @@ function doubleQuoted(text: string): string {
 }
 
 function columnLine(c: ColumnPlan): string {
-  let s = `${quote(c.name)} ${c.sqlType}`;
-  if (c.notNull) s += " NOT NULL";
-  if (c.default !== null) s += ` DEFAULT ${c.default}`;
-  if (c.comment !== null && c.comment !== "") s += ` COMMENT ${doubleQuoted(c.comment)}`;
-  return s;
+  const s = columnDefinition(c, quote);
+  return c.comment !== null && c.comment !== "" ? `${s} COMMENT ${doubleQuoted(c.comment)}` : s;
 }
 
 const cols = (names: string[], sep = ", ") => names.map(quote).join(sep);
@@ -76,21 +76,13 @@ export const mysqlDialect: Dialect = {
   stringLiteral: (v) => "'" + v.replaceAll("\\", "\\\\").replaceAll("'", "''") + "'",
   coreType(core: CoreType): { sql: string } {
     switch (core.name) {
-      case "datetime":
-        return { sql: core.fsp === undefined ? "datetime" : `datetime(${core.fsp})` };
-      case "char":
-      case "varchar":
-        return { sql: `${core.name}(${core.length})` };
       case "decimal":
         // DataJoint keeps the spacing as written: `decimal(10, 3)`.
         return { sql: core.text };
       case "enum":
         return { sql: core.text };
-      default: {
-        const sql = CORE[core.name];
-        if (sql === undefined) throw new DeclarationError(`No MySQL type for ${core.text}`);
-        return { sql };
-      }
+      default:
+        return { sql: mappedCoreType(core, CORE, "datetime", "MySQL") };
     }
   },
   jobMetadataColumns: () => [
@@ -100,9 +92,7 @@ export const mysqlDialect: Dialect = {
   ],
   singletonColumn: () => singletonColumn("tinyint"),
   createTable(plan: TablePlan): CreateStatements {
-    const lines = plan.columns.map(columnLine);
-    lines.push(`PRIMARY KEY (${cols(plan.primaryKey)})`);
-    for (const fk of plan.foreignKeys) lines.push(foreignKeyClause(fk, quote));
+    const lines = tableLines(plan, columnLine, quote);
     for (const ix of plan.indexes) {
       lines.push(
         ix.origin === "declared"
@@ -130,14 +120,8 @@ export const mysqlDialect: Dialect = {
     '`lineage` VARCHAR(255) NOT NULL COMMENT "origin: schema.table.attribute",\n' +
     "PRIMARY KEY (`table_name`, `attribute_name`)\n) ENGINE=InnoDB",
   upsertLineage: (schema, rows, ph) =>
-    `INSERT INTO ${quote(schema)}.${
-      quote("~lineage")
-    } (table_name, attribute_name, lineage) VALUES ${
-      Array.from(
-        { length: rows },
-        (_, i) => `(${ph(3 * i + 1)}, ${ph(3 * i + 2)}, ${ph(3 * i + 3)})`,
-      )
-        .join(", ")
+    `${
+      lineageInsert(schema, rows, ph, quote)
     } ON DUPLICATE KEY UPDATE table_name = VALUES(table_name), attribute_name = VALUES(attribute_name), lineage = VALUES(lineage)`,
   createSchema: (schema) => `CREATE DATABASE ${quote(schema)}`,
   dropSchema: (schema) => `DROP DATABASE IF EXISTS ${quote(schema)}`,

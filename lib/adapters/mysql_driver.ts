@@ -53,7 +53,13 @@ import {
   QuerySyntaxError,
   UnknownAttributeError,
 } from "../errors.ts";
-import { type ErrorKind, errorMessage } from "./_sql_errors.ts";
+import {
+  checkParams,
+  connectFailure,
+  type ErrorKind,
+  errorMessage,
+  NETWORK_ERROR_CODES,
+} from "./_sql_errors.ts";
 
 export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
@@ -141,14 +147,7 @@ interface MysqlErrorFields {
 const CONNECTION_CODES = new Set([
   "PROTOCOL_CONNECTION_LOST",
   "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
+  ...NETWORK_ERROR_CODES,
   "HANDSHAKE_NO_SSL_SUPPORT",
 ]);
 
@@ -249,12 +248,8 @@ function packetSize(sql: string, params: readonly unknown[]): number {
 
 /** Converts parameters to what mysql2 sends correctly. */
 function toParams(params: readonly unknown[]): unknown[] {
-  return params.map((p, i) => {
-    if (p === undefined) {
-      throw new QueryError(
-        `Parameter ${i + 1} is undefined: pass null for SQL NULL (or omit the attribute).`,
-      );
-    }
+  checkParams(params, String);
+  return params.map((p) => {
     // mysql2 sends a plain Uint8Array as a string: re-view it as a Buffer (no copy).
     if (p instanceof Uint8Array && !Buffer.isBuffer(p)) {
       return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
@@ -400,12 +395,7 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       }
     }
   } catch (e) {
-    const where = `${options.host}:${options.port ?? 3306}`;
-    const err = translate(e, "");
-    throw new (err.constructor as typeof QueryError)(
-      `Cannot connect to MySQL at ${where} as ${JSON.stringify(options.user)}: ${err.message}`,
-      { code: err.code, cause: e },
-    );
+    throw connectFailure(translate(e, ""), "MySQL", options, 3306, e);
   }
   try {
     await conn.query(`SET SESSION sql_mode = '${DATAJOINT_SQL_MODE}'`);

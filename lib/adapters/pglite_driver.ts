@@ -30,8 +30,9 @@
 
 import { PGlite } from "@electric-sql/pglite";
 import type { Driver, ExecResult, Row } from "./driver.ts";
-import { LostConnectionError, QueryError } from "../errors.ts";
+import { LostConnectionError } from "../errors.ts";
 import { keepText, OID, TEXT_OIDS, translatePgError } from "./_pg_common.ts";
+import { checkParams } from "./_sql_errors.ts";
 
 export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
 
@@ -39,16 +40,6 @@ export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
 export interface PgliteOptions {
   /** A data directory (created when missing), or `"memory://"` for an in-memory database. */
   path: string;
-}
-
-function checkParams(params: readonly unknown[]): void {
-  for (let i = 0; i < params.length; i++) {
-    if (params[i] === undefined) {
-      throw new QueryError(
-        `Parameter $${i + 1} is undefined: pass null for SQL NULL (or omit the attribute).`,
-      );
-    }
-  }
 }
 
 /** A Uint8Array whose buffer is not exactly its own (a Buffer, a subarray) → a plain copy-free view. */
@@ -79,7 +70,7 @@ class PgliteDriver implements Driver {
         { code: "CLOSED" },
       );
     }
-    checkParams(params);
+    checkParams(params, (n) => `$${n}`);
     try {
       return await this.#db.query<Row>(sql, params.map(plainBytes) as unknown[]);
     } catch (e) {

@@ -33,17 +33,20 @@ import {
   type CatalogColumnRow,
   type CatalogIndexRow,
   type CatalogKeyRow,
-  type CatalogLineageRow,
   codePointCompare,
+  compareReferencing,
   emptySchemaCatalog,
   type EnumTypeInfo,
   literalDefault,
   normaliseCurrentTimestamp,
   numberOf,
   placeholders,
+  readLineage,
   type ReferencingTable,
   type SchemaCatalog,
+  selectTables,
   textOf,
+  textOrEmpty,
 } from "./catalog.ts";
 
 /**
@@ -180,9 +183,7 @@ export function quotePgIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-function text(row: Row, key: string): string {
-  return textOf(row, key) ?? "";
-}
+const text = textOrEmpty;
 
 function bool(row: Row, key: string): boolean {
   const v = row[key];
@@ -208,15 +209,10 @@ async function loadSchema(
       `WHERE n.nspname = ${p1} AND ${BASE_TABLES}`,
     [schema],
   );
-  const wanted = restrict === undefined ? undefined : new Set(restrict);
-  const tables = tableRows
-    .map((r) => ({ name: text(r, "table_name"), comment: text(r, "table_comment") }))
-    .filter((t) => wanted === undefined || wanted.has(t.name));
-  const hasLineage = tableRows.some((r) => text(r, "table_name") === "~lineage");
+  const { tables, wanted, names, hasLineage } = selectTables(tableRows, restrict);
   if (tables.length === 0) {
     return emptySchemaCatalog(schema, hasLineage);
   }
-  const names = restrict === undefined ? undefined : tables.map((t) => t.name);
   const params = [schema, ...(names ?? [])];
   const keep = (r: Row): boolean => wanted === undefined || wanted.has(text(r, "table_name"));
   // The live columns of the selected tables; the enum query reuses it as a subquery.
@@ -287,20 +283,7 @@ async function loadSchema(
     params,
   )).filter(keep);
 
-  let lineage: CatalogLineageRow[] | null = null;
-  if (hasLineage) {
-    const rows = await db.query(
-      `SELECT table_name, attribute_name, lineage ` +
-        `FROM ${quotePgIdentifier(schema)}.${quotePgIdentifier("~lineage")}` +
-        (names === undefined ? "" : ` WHERE table_name IN (${placeholders(db, 1, names.length)})`),
-      names ?? [],
-    );
-    lineage = rows.filter(keep).map((r) => ({
-      table: text(r, "table_name"),
-      attribute: text(r, "attribute_name"),
-      lineage: text(r, "lineage"),
-    }));
-  }
+  const lineage = hasLineage ? await readLineage(db, schema, names, quotePgIdentifier, keep) : null;
 
   const enums = new Map<string, EnumTypeInfo>();
   for (const r of enumRows) {
@@ -430,9 +413,6 @@ export const postgresCatalog: Catalog = {
       schema: text(r, "table_schema"),
       table: text(r, "table_name"),
       refTable: text(r, "ref_table"),
-    })).sort((a, b) =>
-      codePointCompare(a.schema, b.schema) || codePointCompare(a.table, b.table) ||
-      codePointCompare(a.refTable, b.refTable)
-    );
+    })).sort(compareReferencing);
   },
 };

@@ -13,17 +13,18 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { DeclarationError } from "../errors.ts";
 import type { CoreType } from "../types.ts";
 import {
-  type ColumnPlan,
+  columnDefinition,
   type CreateStatements,
   type Dialect,
   type EnumType,
-  foreignKeyClause,
   hiddenColumn,
   insertInto,
+  lineageInsert,
+  mappedCoreType,
   singletonColumn,
+  tableLines,
   type TablePlan,
 } from "./dialect.ts";
 
@@ -80,13 +81,6 @@ export function enumTypeName(labels: readonly string[]): string {
   return "enum_" + md5hex([...labels].sort(byCodePoint).join("_")).slice(0, 8);
 }
 
-function columnLine(c: ColumnPlan): string {
-  let s = `${quote(c.name)} ${c.sqlType}`;
-  if (c.notNull) s += " NOT NULL";
-  if (c.default !== null) s += ` DEFAULT ${c.default}`;
-  return s;
-}
-
 /**
  * The comment text as DataJoint Python stores it on PostgreSQL: `"` in the user comment written as
  * `\"`; the `:type:` marker in front of it is kept as written (Python escapes the user comment
@@ -134,11 +128,6 @@ export const postgresDialect: Dialect = {
   stringLiteral: literal,
   coreType(core: CoreType, schema: string): { sql: string; enumType?: EnumType } {
     switch (core.name) {
-      case "datetime":
-        return { sql: core.fsp === undefined ? "timestamp" : `timestamp(${core.fsp})` };
-      case "char":
-      case "varchar":
-        return { sql: `${core.name}(${core.length})` };
       case "decimal":
         // Like Python (`"numeric" + text[7:]`): the spacing as written, `numeric(10, 3)`.
         return { sql: "numeric" + core.text.slice("decimal".length) };
@@ -146,11 +135,8 @@ export const postgresDialect: Dialect = {
         const enumType = { schema, name: enumTypeName(core.labels!), labels: core.labels! };
         return { sql: `${quote(schema)}.${quote(enumType.name)}`, enumType };
       }
-      default: {
-        const sql = CORE[core.name];
-        if (sql === undefined) throw new DeclarationError(`No PostgreSQL type for ${core.text}`);
-        return { sql };
-      }
+      default:
+        return { sql: mappedCoreType(core, CORE, "timestamp", "PostgreSQL") };
     }
   },
   jobMetadataColumns: () => [
@@ -161,9 +147,8 @@ export const postgresDialect: Dialect = {
   singletonColumn: () => singletonColumn("boolean"),
   createTable(plan: TablePlan): CreateStatements {
     const full = `${quote(plan.schema)}.${quote(plan.table)}`;
-    const lines = plan.columns.map(columnLine);
-    lines.push(`PRIMARY KEY (${cols(plan.primaryKey)})`);
-    for (const fk of plan.foreignKeys) lines.push(foreignKeyClause(fk, quote));
+    // Comments go into COMMENT ON statements after the table.
+    const lines = tableLines(plan, (c) => columnDefinition(c, quote), quote);
     const post: string[] = [];
     const name = indexNamer(plan.table);
     for (const ix of plan.indexes) {
@@ -202,14 +187,8 @@ export const postgresDialect: Dialect = {
     '"lineage" VARCHAR(255) NOT NULL,\n' +
     'PRIMARY KEY ("table_name", "attribute_name")\n)',
   upsertLineage: (schema, rows, ph) =>
-    `INSERT INTO ${quote(schema)}.${
-      quote("~lineage")
-    } (table_name, attribute_name, lineage) VALUES ${
-      Array.from(
-        { length: rows },
-        (_, i) => `(${ph(3 * i + 1)}, ${ph(3 * i + 2)}, ${ph(3 * i + 3)})`,
-      )
-        .join(", ")
+    `${
+      lineageInsert(schema, rows, ph, quote)
     } ON CONFLICT (table_name, attribute_name) DO UPDATE SET lineage = EXCLUDED.lineage`,
   createSchema: (schema) => `CREATE SCHEMA ${quote(schema)}`,
   // CASCADE also drops foreign keys of other schemas that point here; the schema layer refuses

@@ -40,7 +40,7 @@ import {
   TEXT_OIDS,
   translatePgError,
 } from "./_pg_common.ts";
-import { errorMessage } from "./_sql_errors.ts";
+import { checkParams, connectFailure, errorMessage, NETWORK_ERROR_CODES } from "./_sql_errors.ts";
 
 export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
@@ -94,14 +94,7 @@ const CONNECTION_CODES = new Set([
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
+  ...NETWORK_ERROR_CODES,
 ]);
 
 function translate(e: unknown, sql: string): QueryError {
@@ -114,16 +107,6 @@ function translate(e: unknown, sql: string): QueryError {
     });
   }
   return translatePgError(e, sql);
-}
-
-function checkParams(params: readonly unknown[]): void {
-  for (let i = 0; i < params.length; i++) {
-    if (params[i] === undefined) {
-      throw new QueryError(
-        `Parameter $${i + 1} is undefined: pass null for SQL NULL (or omit the attribute).`,
-      );
-    }
-  }
 }
 
 type Reserved = Awaited<ReturnType<postgres.Sql["reserve"]>>;
@@ -167,7 +150,7 @@ class PostgresDriver implements Driver {
         { code: "LOST" },
       );
     }
-    checkParams(params);
+    checkParams(params, (n) => `$${n}`);
     try {
       // The extended protocol always: postgres.js would send a statement without parameters
       // through the simple protocol, which runs several `;`-separated statements, so a raw SQL
@@ -249,11 +232,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     return driver;
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
-    const err = translate(e, "");
-    const where = `${options.host}:${options.port ?? 5432}`;
-    throw new (err.constructor as typeof QueryError)(
-      `Cannot connect to PostgreSQL at ${where} as ${JSON.stringify(options.user)}: ${err.message}`,
-      { code: err.code, cause: e },
-    );
+    throw connectFailure(translate(e, ""), "PostgreSQL", options, 5432, e);
   }
 }
