@@ -44,6 +44,9 @@ const MAX_DEFLATE_RATIO = 1032;
 /** Bytes beyond the claimed length in the inflate output buffer (zlib needs at least 64). */
 const INFLATE_SLACK = 64;
 
+/** The inflate output buffer is at most this many times the compressed stream. */
+const INFLATE_PIECE_RATIO = 64;
+
 /**
  * Whether bytes start with the `ZL123\0` prefix.
  *
@@ -133,9 +136,11 @@ export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8A
   try {
     // One output buffer a little longer than the claimed length (zlib's default is 16 KiB
     // pieces joined by a copy at the end), and one byte of tolerance so that an overlong stream
-    // is detected, without a second buffer, rather than cut short.
+    // is detected, without a second buffer, rather than cut short. For a claim beyond
+    // INFLATE_PIECE_RATIO times the stream (all but the most repetitive data), pieces of that
+    // size: nothing is allocated far ahead of what the stream really yields.
     const inflated = inflateSync(stream, {
-      chunkSize: expected + INFLATE_SLACK,
+      chunkSize: Math.min(expected, stream.length * INFLATE_PIECE_RATIO) + INFLATE_SLACK,
       maxOutputLength: expected + 1,
     });
     plain = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
