@@ -87,13 +87,11 @@ export class Connection {
    * `DJ_STORES`), opened on first use.
    */
   get stores(): Stores {
-    if (this.#stores === undefined && this.config.sources.stores?.kind === "derived") {
-      // The embedded default's own store folder: made on first use, like its database folder.
-      const local = (this.config.stores.local as { location?: string } | undefined)?.location;
-      if (local) Deno.mkdirSync(local, { recursive: true });
-    }
+    // The embedded default's store folder is made by its first write, not here: reading a table
+    // (dj fetch, say) leaves no empty folder behind.
     return (this.#stores ??= new Stores(this.config.stores, {
       projectRoot: this.config.projectRoot,
+      createFolders: this.config.sources.stores?.kind === "derived" ? ["local"] : [],
     }));
   }
 

@@ -28,6 +28,11 @@ export interface StoresOptions {
   projectRoot?: string;
   /** Tuning for S3 stores. */
   s3?: S3StoreOptions;
+  /**
+   * File stores whose folder is made when they are first opened instead of refused when missing
+   * (the embedded default's own `.dj/store`: nothing to set up, and no folder until it is used).
+   */
+  createFolders?: string[];
 }
 
 /**
@@ -102,6 +107,10 @@ export class Stores implements StoreAccess {
         isDir = (await Deno.stat(spec.location)).isDirectory;
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
+        if (this.#options.createFolders?.includes(name)) {
+          await Deno.mkdir(spec.location, { recursive: true });
+          isDir = true;
+        }
       }
       if (!isDir) {
         throw new StoreError(

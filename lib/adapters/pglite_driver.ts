@@ -33,6 +33,7 @@ import type { Driver, ExecResult, Row } from "./driver.ts";
 import { LostConnectionError } from "../errors.ts";
 import { keepText, OID, TEXT_OIDS, translatePgError } from "./_pg_common.ts";
 import { checkParams } from "./_sql_errors.ts";
+import { housekeeping } from "./pglite_timers.ts";
 
 export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
 
@@ -72,7 +73,9 @@ class PgliteDriver implements Driver {
     }
     checkParams(params, (n) => `$${n}`);
     try {
-      return await this.#db.query<Row>(sql, params.map(plainBytes) as unknown[]);
+      return await housekeeping(() =>
+        this.#db.query<Row>(sql, params.map(plainBytes) as unknown[])
+      );
     } catch (e) {
       if (this.#db.closed) {
         throw new LostConnectionError("The PGlite database is closed. Open it again.", {
@@ -133,13 +136,15 @@ export async function openPglite(options: PgliteOptions): Promise<Driver> {
   parsers[OID.INT8] = (x: string) => BigInt(x);
   let db: PGlite;
   try {
-    db = await PGlite.create(
-      {
-        dataDir: memory ? undefined : options.path,
-        parsers,
-        // Notices such as "relation already exists, skipping" are expected and not news.
-        onNotice: () => {},
-      } as ConstructorParameters<typeof PGlite>[0] & object,
+    db = await housekeeping(() =>
+      PGlite.create(
+        {
+          dataDir: memory ? undefined : options.path,
+          parsers,
+          // Notices such as "relation already exists, skipping" are expected and not news.
+          onNotice: () => {},
+        } as ConstructorParameters<typeof PGlite>[0] & object,
+      )
     );
   } catch (e) {
     throw new LostConnectionError(
@@ -150,7 +155,7 @@ export async function openPglite(options: PgliteOptions): Promise<Driver> {
     );
   }
   try {
-    await db.query("SET DateStyle = 'ISO'");
+    await housekeeping(() => db.query("SET DateStyle = 'ISO'"));
   } catch (e) {
     await db.close();
     throw translatePgError(e, "SET DateStyle = 'ISO'");
