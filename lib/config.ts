@@ -142,7 +142,10 @@ export interface Config {
   jobs: JobsConfig;
   /** Display settings. */
   display: DisplayConfig;
-  /** The folder of `datajoint.json`, else the working directory. */
+  /**
+   * The folder of `datajoint.json`, else of the nearest `deno.json`/`deno.jsonc` (searched upward
+   * from the working directory up to a `.git`/`.hg` boundary), else the working directory.
+   */
   projectRoot: string;
   /** The `datajoint.json` that was read, or `null`. */
   configFile: string | null;
@@ -603,10 +606,32 @@ function normalise(path: string): string {
  * ```
  */
 export function findConfigFile(cwd: string): string | undefined {
+  return findUpward(cwd, ["datajoint.json"]);
+}
+
+/**
+ * The folder of the nearest `deno.json` or `deno.jsonc` from `cwd` upward, with the same project
+ * boundary as {@link findConfigFile}: the project root when there is no `datajoint.json`, so a
+ * script run from a subfolder uses the project's embedded database, not a new one of its own.
+ *
+ * @example
+ * ```ts
+ * import { findDenoProject } from "./config.ts";
+ * console.log(findDenoProject(Deno.cwd()) ?? "not in a Deno project");
+ * ```
+ */
+export function findDenoProject(cwd: string): string | undefined {
+  const file = findUpward(cwd, ["deno.json", "deno.jsonc"]);
+  return file === undefined ? undefined : parentDir(file);
+}
+
+function findUpward(cwd: string, names: string[]): string | undefined {
   let dir = absolute(cwd, Deno.cwd());
   for (;;) {
-    const candidate = joinPath(dir, "datajoint.json");
-    if (exists(candidate)) return candidate;
+    for (const name of names) {
+      const candidate = joinPath(dir, name);
+      if (exists(candidate)) return candidate;
+    }
     if (exists(joinPath(dir, ".git")) || exists(joinPath(dir, ".hg")) || dir === "/") {
       return undefined;
     }
@@ -819,7 +844,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (options.overrides) {
     layers.push(overridesLayer(options.overrides as Record<string, unknown>, warn));
   }
-  const projectRoot = configFile ? parentDir(configFile) : cwd;
+  const projectRoot = configFile ? parentDir(configFile) : findDenoProject(cwd) ?? cwd;
 
   // Resolve every key: strongest layer that has it, else the default.
   const values = new Map<string, unknown>(Object.entries(DEFAULTS));

@@ -139,6 +139,30 @@ Deno.test("config: datajoint.json is found upward and stops at .git / .hg", () =
   }
 });
 
+Deno.test("config: without datajoint.json the project root is the nearest deno.json's folder", () => {
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    withTree({
+      "proj/.git": null,
+      [`proj/${name}`]: "{}",
+      "proj/mywork/deeper": null,
+      [`${name}`]: "{}", // beyond the .git boundary: never reached
+    }, (root) => {
+      const c = load({ cwd: `${root}/proj/mywork/deeper` });
+      assertEquals(c.configFile, null);
+      assertEquals(c.projectRoot, `${root}/proj`, `${name} marks the project`);
+      assertEquals(c.database.path, `${root}/proj/.dj/pglite`, "one embedded database per project");
+    });
+  }
+  withTree({
+    "proj/.git": null,
+    "proj/deno.json": "{}",
+    "proj/sub/datajoint.json": json({}),
+  }, (root) => {
+    const c = load({ cwd: `${root}/proj/sub` });
+    assertEquals(c.projectRoot, `${root}/proj/sub`, "datajoint.json wins over deno.json");
+  });
+});
+
 Deno.test("config: nested and dotted keys, snake_case names mapped to camelCase", () => {
   const file = {
     database: { host: "db.lab", create_tables: false, use_tls: true, port: 3307 },
