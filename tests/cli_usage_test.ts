@@ -19,7 +19,7 @@ Deno.test("dj --help lists every command, and each command has --help and -h", a
   assert.match(main, /Exit codes: 0 on success, 1 .*, 2 for wrong usage/s);
   assert.deepEqual(
     COMMANDS.map((c) => c.name),
-    ["schemas", "tables", "describe", "fetch", "diagram", "codecs", "gc", "blob"],
+    ["schemas", "tables", "describe", "fetch", "diagram", "codecs", "gc", "blob", "init"],
   );
   for (const c of COMMANDS) {
     for (const flag of ["--help", "-h"]) {

@@ -22,7 +22,8 @@ List the codecs this project can use, one per line: the name, its kind (built-in
 registered by a plugin module), the storage type it names in a table (<name>) and in a store
 (<name@store>) ('-' where the codec does not support that use), and for plugins where they come
 from. Plugins are the codecs that the project's deno.json maps, under "datajoint" -> "codecs" or as
-"dj-codec-<name>" imports; the project is the folder of datajoint.json, else the working directory.
+"dj-codec-<name>" imports; the project is the folder of datajoint.json, else of the nearest
+deno.json, else the working directory.
 
 Options:
   --load      import every plugin (as a definition naming it would), so that its storage types

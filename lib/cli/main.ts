@@ -23,6 +23,7 @@ import { describeCommand } from "./describe.ts";
 import { diagramCommand } from "./diagram.ts";
 import { fetchCommand } from "./fetch.ts";
 import { gcCommand } from "./gc.ts";
+import { initCommand } from "./init.ts";
 import { schemasCommand } from "./schemas.ts";
 import { tablesCommand } from "./tables.ts";
 
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   codecsCommand,
   gcCommand,
   blobCommand,
+  initCommand,
 ];
 
 function mainHelp(): string {
