@@ -212,5 +212,10 @@ export function located(
   const where = `${table} key ${
     JSON.stringify(key, (_, x) => (typeof x === "bigint" ? x.toString() : x))
   } attribute ${attribute}`;
-  return withContext(e, where);
+  const located = withContext(e, where);
+  // "… attribute x: Attribute x (int32) expects …" would name the attribute twice.
+  const again = `Attribute ${attribute} `;
+  const message = e instanceof Error ? e.message : "";
+  if (message.startsWith(again)) located.message = `${where} ${message.slice(again.length)}`;
+  return located;
 }

@@ -728,7 +728,7 @@ export function aggrSelect(
     throw new DataJointError(
       `Aggregation requires the group expression to contain all primary key attributes of the grouping expression. Missing attributes: [${
         missing.map((m) => `'${m}'`).join(", ")
-      }]`,
+      }]: join the group query with a table that has them first (A.aggr(B.join(C), …)), or aggregate over a query that has them`,
     );
   }
   const common = commonNames(a, b);

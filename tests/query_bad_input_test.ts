@@ -360,6 +360,8 @@ await onEveryBackend("bad input: values of the wrong type name the attribute", a
         DataJointError,
         attr,
         "subject",
+        // The row's location names the attribute; the reason does not name it again.
+        new RegExp(`^(?![\\s\\S]*attribute ${attr}: Attribute ${attr} )`),
       ).catch((e) => assert.fail(`insert ${what}: ${e.message}`));
       await f.intact(what);
     }

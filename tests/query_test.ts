@@ -332,7 +332,7 @@ await onEveryBackend("query: aggr, U, union, insert from a query, fetch forms", 
     assert.deepEqual(outcomes.split(",").sort(), ["hit", "miss"]);
     await assert.rejects(
       () => Session.aggr(Subject, { n: "count(*)" }).toDicts(),
-      /Missing attributes: \['session_idx'\]/,
+      /Missing attributes: \['session_idx'\]: join the group query with a table that has them/,
     );
     // U: distinct values, and grouping by them.
     const dates = await new U("session_date").restrict(Session).toDicts({
