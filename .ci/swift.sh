@@ -15,6 +15,17 @@ _swift_port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# True when GET http://127.0.0.1:$1/healthcheck answers 200. Plain bash (/dev/tcp), because a
+# fresh machine may have no curl or wget.
+_swift_healthy() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'GET /healthcheck HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    IFS= read -r -t 5 status <&3 || exit 1
+    [[ $status == "HTTP/"*" 200"* ]]
+  ) 2>/dev/null
+}
+
 # Prints the first free port >= $1 that is not among the remaining arguments.
 _swift_free_port() {
   local p=$1 taken
@@ -197,7 +208,7 @@ PY
 
   local i
   for i in $(seq 1 120); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$proxy/healthcheck"; then
+    if _swift_healthy "$proxy"; then
       # The proxy answers before the backends listen: wait for those too.
       if ! _swift_port_free "$acct" && ! _swift_port_free "$cont" && ! _swift_port_free "$obj"; then
         SWIFT_PORT=$proxy
