@@ -57,6 +57,28 @@ Deno.test("pack with allocate: the same bytes as pack, in the supplied memory", 
   }
 });
 
+Deno.test("pack with allocate: a structure of many small items grows by doubling", () => {
+  // 3.4 MB of small items: asking for just the next few bytes each time past the end would call
+  // allocate (and copy the blob so far) for nearly every item.
+  const records = Array.from({ length: 25_000 }, (_, i) => ({
+    id: BigInt(i),
+    name: `item ${i}`,
+    value: i * 0.5,
+  }));
+  const sizes: number[] = [];
+  const got = pack(records, {
+    compress: false,
+    allocate: (size) => {
+      sizes.push(size);
+      return new Uint8Array(size);
+    },
+  });
+  assert.deepEqual(got, pack(records, { compress: false }));
+  assert.ok(got.length > 3 * MiB, `the structure is ${got.length} bytes`);
+  assert.ok(sizes.length <= 4, `allocate was called ${sizes.length} times: ${sizes.slice(0, 5)}…`);
+  for (let k = 1; k < sizes.length; k++) assert.ok(sizes[k] >= 2 * sizes[k - 1], "doubling");
+});
+
 Deno.test("pack with allocate: a buffer that is too short is an error", () => {
   assert.throws(
     () => pack(NDArray.from(noisy(200_000, 4)), { allocate: (size) => new Uint8Array(size - 1) }),

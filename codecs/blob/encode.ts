@@ -80,20 +80,22 @@ class Writer {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
     let next: Uint8Array<ArrayBuffer>;
+    // Double for many small writes (asking for just `need` would copy the whole blob on every
+    // write past the end); a big array plane gets exactly the room it needs, so the result needs
+    // no trimming copy.
+    const size = Math.max(need, this.buf.length * 2);
     if (this.allocate !== undefined && need >= ALLOCATE_FROM) {
-      next = this.allocate(need);
-      if (!(next instanceof Uint8Array) || next.length < need) {
+      next = this.allocate(size);
+      if (!(next instanceof Uint8Array) || next.length < size) {
         throw new BlobEncodeError(
-          `allocate(${need}) must return a Uint8Array of at least ${need} bytes, got ${
+          `allocate(${size}) must return a Uint8Array of at least ${size} bytes, got ${
             next instanceof Uint8Array ? `${next.length} bytes` : typeof next
           }`,
         );
       }
       this.#supplied = true;
     } else {
-      // Double for many small writes; a big array plane gets exactly the room it needs, so the
-      // result needs no trimming copy.
-      next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      next = new Uint8Array(size);
       this.#supplied = false;
     }
     next.set(this.buf.subarray(0, this.pos));
