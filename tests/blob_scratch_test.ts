@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { NDArray, pack } from "../codecs/blob/mod.ts";
+import { NDArray, pack, unpack } from "../codecs/blob/mod.ts";
 import { ScratchPool } from "../codecs/blob/scratch.ts";
 import { BlobEncodeError } from "../lib/errors.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
@@ -77,6 +77,38 @@ Deno.test("pack with allocate: a structure of many small items grows by doubling
   assert.ok(got.length > 3 * MiB, `the structure is ${got.length} bytes`);
   assert.ok(sizes.length <= 4, `allocate was called ${sizes.length} times: ${sizes.slice(0, 5)}…`);
   for (let k = 1; k < sizes.length; k++) assert.ok(sizes[k] >= 2 * sizes[k - 1], "doubling");
+});
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+Deno.test("pack: results stay intact while later packs reuse memory for compression", () => {
+  // Compressed packs put their plain blob in reused memory; a result stored uncompressed
+  // (incompressible) must own its bytes, whatever is packed after it.
+  const smooth = (n: number) => Float64Array.from({ length: n }, (_, i) => Math.round(i / 100));
+  const values = [
+    NDArray.from(noisy(300_000, 11)), // stored plain
+    NDArray.from(smooth(300_000)), // compressed: its plain blob goes back to the pool
+    NDArray.from(noisy(200_000, 12), [400, 500]), // plain, in the reused (longer) memory
+    NDArray.from(smooth(400_000), [800, 500]), // compressed
+    NDArray.from(noisy(300_000, 13)), // plain
+  ];
+  const results = values.map((v) => pack(v));
+  const expected = values.map((v) => pack(v, { compress: false }));
+  for (const [i, got] of results.entries()) {
+    const plain = i % 2 === 0;
+    assert.equal(got.length < expected[i].length, !plain, `value ${i} compressed: ${!plain}`);
+    if (plain) assert.ok(sameBytes(got, expected[i]), `value ${i} kept its bytes`);
+    else assert.deepEqual(unpack(got), unpack(expected[i]), `value ${i} unpacks`);
+  }
+  for (let i = 0; i < results.length; i += 2) {
+    for (let k = i + 2; k < results.length; k += 2) {
+      assert.notEqual(results[i].buffer, results[k].buffer, `values ${i} and ${k} share memory`);
+    }
+  }
 });
 
 Deno.test("pack with allocate: a buffer that is too short is an error", () => {

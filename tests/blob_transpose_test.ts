@@ -39,6 +39,8 @@ const SHAPES = [
   [37, 41, 43], // 3-D, odd sizes, tiles with remainders
   [5, 1, 17, 1, 19, 23], // singleton axes mixed in
   [9, 11, 13, 15], // 4-D
+  [2500, 19], // a long side in several tiles, with every tail
+  [19, 2500],
 ];
 
 for (const shape of SHAPES) {
@@ -85,6 +87,8 @@ const ALIGNED_SHAPES = [
   [20_001, 3], // a short last axis: the one- and two-row tails
   [3, 20_001], // a short first axis: destination rows in bands
   [9, 1, 11, 13, 15], // 4-D with a singleton axis
+  [2500, 19], // a long side in several tiles, with every tail
+  [19, 2500],
 ];
 
 for (const shape of ALIGNED_SHAPES) {

@@ -27,6 +27,12 @@ export type BitArray = Float64Array | Uint32Array | Uint16Array | Uint8Array;
  * each (shapes such as [n, 3] in C order).
  */
 const SHORT = 32;
+/**
+ * A move runs through the source-contiguous side in tiles of this many elements, so that it
+ * touches at most this many destination rows (often as many memory pages) between revisits:
+ * without tiles, a C → F conversion of 100 MB int32 [1024, 25600] ran at half the speed.
+ */
+const TILE = 1024;
 
 /**
  * Whether C and F order coincide for a shape (at most one dimension longer than 1), in which case
@@ -280,39 +286,43 @@ function move64(
   nA: number,
   nB: number,
 ): void {
-  const end = nA * 8;
-  let j = 0;
-  for (; j + 8 <= nB; j += 8) {
-    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
-    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j * 8;
-    for (let i = 0; i < end; i += 8) {
-      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
-      dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
-      dst.setBigUint64(o + 16, src.getBigUint64(s2 + i, true), true);
-      dst.setBigUint64(o + 24, src.getBigUint64(s3 + i, true), true);
-      dst.setBigUint64(o + 32, src.getBigUint64(s4 + i, true), true);
-      dst.setBigUint64(o + 40, src.getBigUint64(s5 + i, true), true);
-      dst.setBigUint64(o + 48, src.getBigUint64(s6 + i, true), true);
-      dst.setBigUint64(o + 56, src.getBigUint64(s7 + i, true), true);
-      o += dA;
+  for (let i0 = 0; i0 < nA; i0 += TILE) {
+    const start = i0 * 8;
+    const end = Math.min(nA, i0 + TILE) * 8;
+    const first = d + i0 * dA;
+    let j = 0;
+    for (; j + 8 <= nB; j += 8) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      let o = first + j * 8;
+      for (let i = start; i < end; i += 8) {
+        dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
+        dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
+        dst.setBigUint64(o + 16, src.getBigUint64(s2 + i, true), true);
+        dst.setBigUint64(o + 24, src.getBigUint64(s3 + i, true), true);
+        dst.setBigUint64(o + 32, src.getBigUint64(s4 + i, true), true);
+        dst.setBigUint64(o + 40, src.getBigUint64(s5 + i, true), true);
+        dst.setBigUint64(o + 48, src.getBigUint64(s6 + i, true), true);
+        dst.setBigUint64(o + 56, src.getBigUint64(s7 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  for (; j + 2 <= nB; j += 2) {
-    const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j * 8;
-    for (let i = 0; i < end; i += 8) {
-      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
-      dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
-      o += dA;
+    for (; j + 2 <= nB; j += 2) {
+      const s0 = s + j * sB, s1 = s0 + sB;
+      let o = first + j * 8;
+      for (let i = start; i < end; i += 8) {
+        dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
+        dst.setBigUint64(o + 8, src.getBigUint64(s1 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  if (j < nB) {
-    const s0 = s + j * sB;
-    let o = d + j * 8;
-    for (let i = 0; i < end; i += 8) {
-      dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
-      o += dA;
+    if (j < nB) {
+      const s0 = s + j * sB;
+      let o = first + j * 8;
+      for (let i = start; i < end; i += 8) {
+        dst.setBigUint64(o, src.getBigUint64(s0 + i, true), true);
+        o += dA;
+      }
     }
   }
 }
@@ -365,39 +375,43 @@ function move32(
   nA: number,
   nB: number,
 ): void {
-  const end = nA * 4;
-  let j = 0;
-  for (; j + 8 <= nB; j += 8) {
-    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
-    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j * 4;
-    for (let i = 0; i < end; i += 4) {
-      dst.setUint32(o, src.getUint32(s0 + i, true), true);
-      dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
-      dst.setUint32(o + 8, src.getUint32(s2 + i, true), true);
-      dst.setUint32(o + 12, src.getUint32(s3 + i, true), true);
-      dst.setUint32(o + 16, src.getUint32(s4 + i, true), true);
-      dst.setUint32(o + 20, src.getUint32(s5 + i, true), true);
-      dst.setUint32(o + 24, src.getUint32(s6 + i, true), true);
-      dst.setUint32(o + 28, src.getUint32(s7 + i, true), true);
-      o += dA;
+  for (let i0 = 0; i0 < nA; i0 += TILE) {
+    const start = i0 * 4;
+    const end = Math.min(nA, i0 + TILE) * 4;
+    const first = d + i0 * dA;
+    let j = 0;
+    for (; j + 8 <= nB; j += 8) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      let o = first + j * 4;
+      for (let i = start; i < end; i += 4) {
+        dst.setUint32(o, src.getUint32(s0 + i, true), true);
+        dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
+        dst.setUint32(o + 8, src.getUint32(s2 + i, true), true);
+        dst.setUint32(o + 12, src.getUint32(s3 + i, true), true);
+        dst.setUint32(o + 16, src.getUint32(s4 + i, true), true);
+        dst.setUint32(o + 20, src.getUint32(s5 + i, true), true);
+        dst.setUint32(o + 24, src.getUint32(s6 + i, true), true);
+        dst.setUint32(o + 28, src.getUint32(s7 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  for (; j + 2 <= nB; j += 2) {
-    const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j * 4;
-    for (let i = 0; i < end; i += 4) {
-      dst.setUint32(o, src.getUint32(s0 + i, true), true);
-      dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
-      o += dA;
+    for (; j + 2 <= nB; j += 2) {
+      const s0 = s + j * sB, s1 = s0 + sB;
+      let o = first + j * 4;
+      for (let i = start; i < end; i += 4) {
+        dst.setUint32(o, src.getUint32(s0 + i, true), true);
+        dst.setUint32(o + 4, src.getUint32(s1 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  if (j < nB) {
-    const s0 = s + j * sB;
-    let o = d + j * 4;
-    for (let i = 0; i < end; i += 4) {
-      dst.setUint32(o, src.getUint32(s0 + i, true), true);
-      o += dA;
+    if (j < nB) {
+      const s0 = s + j * sB;
+      let o = first + j * 4;
+      for (let i = start; i < end; i += 4) {
+        dst.setUint32(o, src.getUint32(s0 + i, true), true);
+        o += dA;
+      }
     }
   }
 }
@@ -450,39 +464,43 @@ function move16(
   nA: number,
   nB: number,
 ): void {
-  const end = nA * 2;
-  let j = 0;
-  for (; j + 8 <= nB; j += 8) {
-    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
-    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j * 2;
-    for (let i = 0; i < end; i += 2) {
-      dst.setUint16(o, src.getUint16(s0 + i, true), true);
-      dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
-      dst.setUint16(o + 4, src.getUint16(s2 + i, true), true);
-      dst.setUint16(o + 6, src.getUint16(s3 + i, true), true);
-      dst.setUint16(o + 8, src.getUint16(s4 + i, true), true);
-      dst.setUint16(o + 10, src.getUint16(s5 + i, true), true);
-      dst.setUint16(o + 12, src.getUint16(s6 + i, true), true);
-      dst.setUint16(o + 14, src.getUint16(s7 + i, true), true);
-      o += dA;
+  for (let i0 = 0; i0 < nA; i0 += TILE) {
+    const start = i0 * 2;
+    const end = Math.min(nA, i0 + TILE) * 2;
+    const first = d + i0 * dA;
+    let j = 0;
+    for (; j + 8 <= nB; j += 8) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      let o = first + j * 2;
+      for (let i = start; i < end; i += 2) {
+        dst.setUint16(o, src.getUint16(s0 + i, true), true);
+        dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
+        dst.setUint16(o + 4, src.getUint16(s2 + i, true), true);
+        dst.setUint16(o + 6, src.getUint16(s3 + i, true), true);
+        dst.setUint16(o + 8, src.getUint16(s4 + i, true), true);
+        dst.setUint16(o + 10, src.getUint16(s5 + i, true), true);
+        dst.setUint16(o + 12, src.getUint16(s6 + i, true), true);
+        dst.setUint16(o + 14, src.getUint16(s7 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  for (; j + 2 <= nB; j += 2) {
-    const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j * 2;
-    for (let i = 0; i < end; i += 2) {
-      dst.setUint16(o, src.getUint16(s0 + i, true), true);
-      dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
-      o += dA;
+    for (; j + 2 <= nB; j += 2) {
+      const s0 = s + j * sB, s1 = s0 + sB;
+      let o = first + j * 2;
+      for (let i = start; i < end; i += 2) {
+        dst.setUint16(o, src.getUint16(s0 + i, true), true);
+        dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
+        o += dA;
+      }
     }
-  }
-  if (j < nB) {
-    const s0 = s + j * sB;
-    let o = d + j * 2;
-    for (let i = 0; i < end; i += 2) {
-      dst.setUint16(o, src.getUint16(s0 + i, true), true);
-      o += dA;
+    if (j < nB) {
+      const s0 = s + j * sB;
+      let o = first + j * 2;
+      for (let i = start; i < end; i += 2) {
+        dst.setUint16(o, src.getUint16(s0 + i, true), true);
+        o += dA;
+      }
     }
   }
 }
@@ -535,39 +553,43 @@ function move8(
   nA: number,
   nB: number,
 ): void {
-  const end = nA * 1;
-  let j = 0;
-  for (; j + 8 <= nB; j += 8) {
-    const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
-    const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
-    let o = d + j * 1;
-    for (let i = 0; i < end; i += 1) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      dst[o + 2] = src[s2 + i];
-      dst[o + 3] = src[s3 + i];
-      dst[o + 4] = src[s4 + i];
-      dst[o + 5] = src[s5 + i];
-      dst[o + 6] = src[s6 + i];
-      dst[o + 7] = src[s7 + i];
-      o += dA;
+  for (let i0 = 0; i0 < nA; i0 += TILE) {
+    const start = i0;
+    const end = Math.min(nA, i0 + TILE);
+    const first = d + i0 * dA;
+    let j = 0;
+    for (; j + 8 <= nB; j += 8) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      let o = first + j;
+      for (let i = start; i < end; i++) {
+        dst[o] = src[s0 + i];
+        dst[o + 1] = src[s1 + i];
+        dst[o + 2] = src[s2 + i];
+        dst[o + 3] = src[s3 + i];
+        dst[o + 4] = src[s4 + i];
+        dst[o + 5] = src[s5 + i];
+        dst[o + 6] = src[s6 + i];
+        dst[o + 7] = src[s7 + i];
+        o += dA;
+      }
     }
-  }
-  for (; j + 2 <= nB; j += 2) {
-    const s0 = s + j * sB, s1 = s0 + sB;
-    let o = d + j * 1;
-    for (let i = 0; i < end; i += 1) {
-      dst[o] = src[s0 + i];
-      dst[o + 1] = src[s1 + i];
-      o += dA;
+    for (; j + 2 <= nB; j += 2) {
+      const s0 = s + j * sB, s1 = s0 + sB;
+      let o = first + j;
+      for (let i = start; i < end; i++) {
+        dst[o] = src[s0 + i];
+        dst[o + 1] = src[s1 + i];
+        o += dA;
+      }
     }
-  }
-  if (j < nB) {
-    const s0 = s + j * sB;
-    let o = d + j * 1;
-    for (let i = 0; i < end; i += 1) {
-      dst[o] = src[s0 + i];
-      o += dA;
+    if (j < nB) {
+      const s0 = s + j * sB;
+      let o = first + j;
+      for (let i = start; i < end; i++) {
+        dst[o] = src[s0 + i];
+        o += dA;
+      }
     }
   }
 }
@@ -582,13 +604,13 @@ function band8(
   nA: number,
   nB: number,
 ): void {
-  const end = nB * 1;
+  const end = nB;
   let i = 0;
   for (; i + 8 <= nA; i += 8) {
     const o0 = d + i * dA, o1 = o0 + dA, o2 = o1 + dA, o3 = o2 + dA;
     const o4 = o3 + dA, o5 = o4 + dA, o6 = o5 + dA, o7 = o6 + dA;
-    let r = s + i * 1;
-    for (let j = 0; j < end; j += 1) {
+    let r = s + i;
+    for (let j = 0; j < end; j++) {
       dst[o0 + j] = src[r];
       dst[o1 + j] = src[r + 1];
       dst[o2 + j] = src[r + 2];
@@ -602,8 +624,8 @@ function band8(
   }
   for (; i < nA; i++) {
     const o = d + i * dA;
-    let r = s + i * 1;
-    for (let j = 0; j < end; j += 1) {
+    let r = s + i;
+    for (let j = 0; j < end; j++) {
       dst[o + j] = src[r];
       r += sB;
     }
