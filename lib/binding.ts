@@ -39,7 +39,10 @@ export interface TableBinding {
   heading(): Promise<Heading>;
   /** Definition text that re-declares the table. */
   describe(): Promise<string>;
-  /** Drops these tables (checked and ordered by `dropTable` of delete.ts), then lets every class of the schema declare again. */
+  /**
+   * Drops these tables (checked and ordered by `dropTable` of delete.ts), then lets every class
+   * of the schema declare again.
+   */
   dropTables(tables: { schema: string; table: string }[]): Promise<void>;
 }
 

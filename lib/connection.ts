@@ -87,8 +87,8 @@ export class Connection {
    * `DJ_STORES`), opened on first use.
    */
   get stores(): Stores {
-    // The embedded default's store folder is made by its first write, not here: reading a table
-    // (dj fetch, say) leaves no empty folder behind.
+    // The embedded default's store folder is made when the store is first opened, not here:
+    // reading a table without store-backed values (dj fetch, say) leaves no empty folder behind.
     return (this.#stores ??= new Stores(this.config.stores, {
       projectRoot: this.config.projectRoot,
       createFolders: this.config.sources.stores?.kind === "derived" ? ["local"] : [],
