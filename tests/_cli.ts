@@ -66,7 +66,28 @@ export async function djIn(args: string[], context: CliContext = {}): Promise<Ru
  * const r = await djProcess(["schemas"], { env: { DJ_BACKEND: "pglite", DJ_PGLITE_PATH: "/tmp/db" } });
  * ```
  */
-export async function djProcess(
+export function djProcess(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
+  return denoProcess(
+    ["run", "--allow-all", "--config", `${REPO}deno.json`, `${REPO}lib/cli/main.ts`, ...args],
+    options,
+  );
+}
+
+/**
+ * Runs `deno <args>` as a real process in `cwd` (default the repository), with the test's
+ * environment minus every inherited `DJ_*` variable and `INIT_CWD`, plus `env`: as a user types
+ * it in a shell with nothing configured.
+ *
+ * @example
+ * ```ts
+ * import { denoProcess } from "./_cli.ts";
+ * const r = await denoProcess(["run", "--allow-all", "pipeline.ts"], { cwd: "/tmp/project" });
+ * ```
+ */
+export async function denoProcess(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<Run> {
@@ -77,7 +98,7 @@ export async function djProcess(
   }
   Object.assign(env, options.env ?? {});
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--config", `${REPO}deno.json`, `${REPO}lib/cli/main.ts`, ...args],
+    args,
     cwd: options.cwd ?? REPO,
     env,
     clearEnv: true,

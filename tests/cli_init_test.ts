@@ -6,30 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertFails, djProcess, REPO, succeeded } from "./_cli.ts";
-
-const decoder = new TextDecoder();
+import { assertFails, denoProcess, djProcess, REPO, succeeded } from "./_cli.ts";
 
 /** Runs a command in the project like a user in a shell: no DJ_* variables, no repository config. */
-async function inProject(dir: string, args: string[]) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!k.startsWith("DJ_") && k !== "INIT_CWD") env[k] = v;
-  }
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: dir,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const run = {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-  };
+async function inProject(dir: string, args: string[]): Promise<string> {
+  const run = await denoProcess(args, { cwd: dir });
   assert.equal(run.code, 0, `${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
 }

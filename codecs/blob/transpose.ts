@@ -7,7 +7,9 @@
  * V8 compiles to plain (unaligned) loads and stores, as fast as aligned typed-array access and
  * without the copy into an aligned scratch chunk that typed arrays would need. The permutation is
  * a series of two-axis transpositions (first and last axis) by kernels specialised per element
- * width.
+ * width. They are written out per width on purpose: one kernel taking the width's get/set
+ * accessors as functions ran 9x slower on 10 MB of int32 (3.6 vs 32.6 ms in the same run), since
+ * V8 does not inline a `DataView` accessor called through a parameter.
  *
  * @module
  */
