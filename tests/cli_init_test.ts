@@ -105,4 +105,22 @@ Deno.test("dj init: a project of one's own with a codec of its own", async () =>
 Deno.test("dj init: usage errors", async () => {
   assertFails(await djProcess(["init"]), 2, "dj init", /dir/);
   assertFails(await djProcess(["init", "a", "b"]), 2, "dj init", /.+/);
+  // A path that cannot be a project folder: a runtime error that says what to give instead.
+  const file = await Deno.makeTempFile({ prefix: "dj_init_file_" });
+  try {
+    assertFails(
+      await djProcess(["init", file]),
+      1,
+      "dj init",
+      /Cannot make a project in .*: .*Give a folder that is new or empty/,
+    );
+    assertFails(
+      await djProcess(["init", join(file, "inside")]),
+      1,
+      "dj init",
+      /Cannot make a project/,
+    );
+  } finally {
+    await Deno.remove(file);
+  }
 });

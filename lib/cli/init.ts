@@ -131,25 +131,37 @@ export const initCommand: Command = defineCommand({
     const dir = resolve(parsed.positionals[0]);
     const config = `${JSON.stringify(await projectConfig(dir), null, 2)}\n`;
     if (parsed.flags.has("--print")) return config;
-    for (const name of ["deno.json", "deno.jsonc"]) {
-      if (await exists(join(dir, name))) {
-        throw new DataJointError(
-          `${join(dir, name)} exists and is left as it is: add the entries of 'dj init ${
-            parsed.positionals[0]
-          } --print' to it yourself, or init a new folder`,
-        );
-      }
+    try {
+      return await writeProject(dir, parsed.positionals[0], config);
+    } catch (e) {
+      if (e instanceof DataJointError) throw e;
+      throw new DataJointError(
+        `Cannot make a project in ${dir}: ${(e as Error).message}. Give a folder that is new or ` +
+          "empty, and that you may write to",
+        { cause: e },
+      );
     }
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(join(dir, "deno.json"), config, { createNew: true });
-    const wrote = [join(dir, "deno.json")];
-    const pipeline = join(dir, "pipeline.ts");
-    if (!(await exists(pipeline))) {
-      await Deno.writeTextFile(pipeline, PIPELINE, { createNew: true });
-      wrote.push(pipeline);
-    }
-    return `wrote ${wrote.join(", ")}\nnext: cd ${
-      parsed.positionals[0]
-    } && deno run --allow-all pipeline.ts\n`;
   },
 });
+
+/** Writes deno.json and pipeline.ts into `dir`, refusing to overwrite a Deno configuration. */
+async function writeProject(dir: string, given: string, config: string): Promise<string> {
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    if (await exists(join(dir, name))) {
+      throw new DataJointError(
+        `${
+          join(dir, name)
+        } exists and is left as it is: add the entries of 'dj init ${given} --print' to it yourself, or init a new folder`,
+      );
+    }
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "deno.json"), config, { createNew: true });
+  const wrote = [join(dir, "deno.json")];
+  const pipeline = join(dir, "pipeline.ts");
+  if (!(await exists(pipeline))) {
+    await Deno.writeTextFile(pipeline, PIPELINE, { createNew: true });
+    wrote.push(pipeline);
+  }
+  return `wrote ${wrote.join(", ")}\nnext: cd ${given} && deno run --allow-all pipeline.ts\n`;
+}
