@@ -12,6 +12,7 @@
  * | `new AndList([c1, c2])` | AND |
  * | `[c1, c2]` | OR; `[]` matches nothing |
  * | `new Top({ limit, orderBy, offset })` | the first rows in an order |
+ * | `new U(...)` | everything (the universal set, as `q & dj.U(...)` in DataJoint) |
  *
  * @example
  * ```ts
@@ -24,6 +25,7 @@
  * @module
  */
 import { DataJointError } from "./errors.ts";
+import type { U } from "./query.ts";
 
 /** Anything `restrict()` accepts. Queries are matched structurally by the query module. */
 export type Condition =
@@ -33,6 +35,7 @@ export type Condition =
   | Not
   | AndList
   | Top
+  | U
   | QueryLike
   | readonly Condition[];
 

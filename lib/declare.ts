@@ -30,7 +30,7 @@ import type {
   IndexPlan,
   TablePlan,
 } from "./adapters/dialect.ts";
-import { parseDefinition } from "./definition.ts";
+import { lineRef, parseDefinition } from "./definition.ts";
 import type { AttributeLine, Definition, ForeignKeyLine, LineSource } from "./definition.ts";
 import { DeclarationError } from "./errors.ts";
 import { tableName } from "./naming.ts";
@@ -112,7 +112,7 @@ export interface CompiledTable {
 }
 
 function fail(src: LineSource, problem: string, fix: string): DeclarationError {
-  return new DeclarationError(`${problem} in line ${src.lineNumber} "${src.line}": ${fix}`);
+  return new DeclarationError(`${problem} in ${lineRef(src)}: ${fix}`);
 }
 
 const TIMESTAMP_DEFAULT = /^(CURRENT_TIMESTAMP(\s*\(\s*\d?\s*\))?|NULL)$/i;
@@ -286,7 +286,7 @@ export function compileTable(
         } has non-FK primary key attribute(s): ${
           own.map((l) => l.name).join(", ")
         }. Computed and Imported tables must derive all primary key attributes from foreign key references ` +
-          `(${own.map((l) => `line ${l.lineNumber} "${l.line}"`).join(", ")}). ` +
+          `(${own.map(lineRef).join(", ")}). ` +
           "Move them below --- or into a part table, or set jobs.allowNewPkFieldsInComputedTables.",
       );
     }
@@ -338,7 +338,7 @@ function compileAttribute(
     type = resolveType(line.type, options.lookupCodec);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    throw new DeclarationError(`${message} (line ${line.lineNumber} "${line.line}")`, {
+    throw new DeclarationError(`${message} (${lineRef(line)})`, {
       cause: e,
     });
   }

@@ -31,6 +31,35 @@ export interface LineSource {
   line: string;
   /** 1-based line number within the definition text. */
   lineNumber: number;
+  /**
+   * Who wrote the line when it is not the user's own text: messages then quote the line and
+   * name this, rather than cite a line number the user never saw.
+   */
+  origin?: string;
+}
+
+/**
+ * How an error message cites a definition line: `line 3 "x : int32"` for written text, the
+ * quoted line and its origin for a definition made from decorators or `defineTable()`.
+ *
+ * @example
+ * ```ts
+ * import { lineRef } from "./definition.ts";
+ * lineRef({ line: "x : int32", lineNumber: 3 }); // 'line 3 "x : int32"'
+ * lineRef({ line: "x : int32", lineNumber: 3, origin: "the decorators of Session" });
+ * // 'the line "x : int32" made from the decorators of Session'
+ * ```
+ */
+export function lineRef(src: LineSource): string {
+  return src.origin === undefined
+    ? `line ${src.lineNumber} "${src.line}"`
+    : `the line "${src.line}" made from ${src.origin}`;
+}
+
+/** Options of {@link parseDefinition}. */
+export interface ParseOptions {
+  /** Who made the text when the user did not write it (see {@link LineSource.origin}). */
+  origin?: string;
 }
 
 /** `name [= default] : type [# comment]`. */
@@ -88,7 +117,7 @@ export interface Definition {
 const NAME = /^[a-z][a-z0-9_]*$/;
 
 function fail(src: LineSource, problem: string, fix: string): DeclarationError {
-  return new DeclarationError(`${problem} in line ${src.lineNumber} "${src.line}": ${fix}`);
+  return new DeclarationError(`${problem} in ${lineRef(src)}: ${fix}`);
 }
 
 /** Index of the first `ch` outside '…' and "…" quotes at or after `from`, or -1. */
@@ -127,7 +156,7 @@ function isForeignKey(line: string): boolean {
  * console.log(d.lines[0]); // { kind: "foreignKey", ref: "Rig", nullable: true, … }
  * ```
  */
-export function parseDefinition(text: string): Definition {
+export function parseDefinition(text: string, options: ParseOptions = {}): Definition {
   const raw = text.split(/\r?\n/);
   let comment = "";
   let inKey = true;
@@ -136,7 +165,7 @@ export function parseDefinition(text: string): Definition {
   for (let i = 0; i < raw.length; i++) {
     const line = raw[i].trim();
     if (line === "") continue;
-    const src: LineSource = { line, lineNumber: i + 1 };
+    const src: LineSource = { line, lineNumber: i + 1, origin: options.origin };
     if (first) {
       first = false;
       if (line.startsWith("#")) {

@@ -431,6 +431,8 @@ export class Query implements QueryLike, AsyncIterable<Row> {
     if (cond instanceof Top) {
       throw new DataJointError("Top is a restriction of its own: pass it to restrict() directly");
     }
+    // The universal set holds every row, whatever its names (DataJoint's `q & dj.U(...)`).
+    if (cond instanceof U) return true;
     if (cond instanceof Not) {
       return negate(await this.#condition(s, cond.condition, semanticCheck, ctx, sub));
     }

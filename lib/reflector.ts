@@ -59,6 +59,11 @@ export interface ReflectedDefinition {
    * whose names the declaring code resolves on its own.
    */
   readonly context: Readonly<Record<string, TableClass>>;
+  /**
+   * What made the text when it came from metadata rather than a definition string, such as
+   * `"the decorators of Session"`: error messages name it instead of a line number.
+   */
+  readonly origin?: string;
 }
 
 /** Attribute names: what DataJoint's parser accepts (lowercase, no leading underscore). */
@@ -107,7 +112,13 @@ export function reflectDefinition(cls: TableClass): ReflectedDefinition {
         `${definedBy.name} with decorators too`,
     );
   }
-  if (meta !== undefined) return compileDefinition(meta, cls.name);
+  if (meta !== undefined) {
+    const name = cls.name || "(anonymous)";
+    const origin = Object.hasOwn(cls, "table")
+      ? `${name}.table (defineTable)`
+      : `the decorators of ${name}`;
+    return { ...compileDefinition(meta, cls.name), origin };
+  }
   if (definedBy !== undefined) return { definition: ownDefinition(definedBy)!, context: {} };
   throw new DeclarationError(
     `Table class ${cls.name || "(anonymous)"} has no definition. Declare it in one of three ` +

@@ -301,8 +301,8 @@ export class Schema {
         "Cannot declare new tables inside a transaction, e.g. from inside a populate/make call",
       );
     }
-    const { definition, context } = reflectDefinition(state.cls);
-    const parsed = parseDefinition(definition);
+    const { definition, context, origin } = reflectDefinition(state.cls);
+    const parsed = parseDefinition(definition, { origin });
     const parents = new Map<string, ParentTable>();
     for (const line of parsed.lines) {
       if (line.kind !== "foreignKey" || parents.has(line.ref)) continue;

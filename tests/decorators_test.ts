@@ -21,7 +21,12 @@ import {
 } from "../lib/decorators.ts";
 import { DeclarationError } from "../lib/errors.ts";
 import { compileDefinition, reflectDefinition, renderDefault } from "../lib/reflector.ts";
-import { Lookup, Manual, Part, type TableClass } from "../lib/table.ts";
+import { Computed, Lookup, Manual, Part, type TableClass } from "../lib/table.ts";
+import { compileTable } from "../lib/declare.ts";
+import { parseDefinition } from "../lib/definition.ts";
+import { postgresDialect } from "../lib/adapters/postgres_dialect.ts";
+import { getCodec } from "../codecs/registry.ts";
+import "../codecs/builtins.ts";
 import { goldenFile, readGoldenJson } from "./_golden.ts";
 import { decoratedTables, definedTables } from "./_golden_classes.ts";
 
@@ -736,4 +741,60 @@ Deno.test("canary: swc #12074 still applies a decorated class's decorators to a 
   }
   assertEquals(seen, ["Inner"]);
   assertEquals(Master.name, "Inner");
+});
+
+Deno.test("a declaration error in a decorated class names the class, not a line number", () => {
+  class Session extends Manual {
+    @key("int16")
+    session_idx!: number;
+    @attr("varchr(64)", { default: "", comment: "free text" })
+    label!: string;
+  }
+  class Other extends Manual {
+    static table = defineTable({ primary: { a: "int32" }, secondary: { b: "flaot" } });
+  }
+  class Scored extends Computed {
+    @key("int32")
+    score_id!: number;
+  }
+  const cases: [TableClass, string, string][] = [
+    [
+      Session,
+      `the line "label = '' : varchr(64)  # free text" made from the decorators of Session`,
+      "varchr",
+    ],
+    [Other, 'the line "b : flaot" made from Other.table (defineTable)', "flaot"],
+    [
+      Scored,
+      'the line "score_id : int32" made from the decorators of Scored',
+      "non-FK primary key",
+    ],
+  ];
+  for (const [cls, where, problem] of cases) {
+    const { definition, origin } = reflectDefinition(cls);
+    const err = assertThrows(
+      () =>
+        compileTable(parseDefinition(definition, { origin }), {
+          schema: "lab",
+          className: cls.name,
+          tier: cls === Scored ? "Computed" : "Manual",
+          dialect: postgresDialect,
+          lookupCodec: getCodec,
+          resolveParent: (ref) => {
+            throw new DeclarationError(`unexpected reference ${ref}`);
+          },
+        }),
+      DeclarationError,
+      where,
+    );
+    assert(err.message.includes(problem), err.message);
+    assert(!/\bline \d/.test(err.message), `a generated line number in: ${err.message}`);
+  }
+  // Text the user wrote keeps its line numbers.
+  const written = assertThrows(
+    () => parseDefinition("id : int32\n---\nbad line"),
+    DeclarationError,
+    'line 3 "bad line"',
+  );
+  assert(!written.message.includes("made from"), written.message);
 });

@@ -348,6 +348,11 @@ await onEveryBackend("query: aggr, U, union, insert from a query, fetch forms", 
       Number((all as { n: unknown }).n),
       Number((all as { longest: unknown }).longest),
     ], [4, 40]);
+    // Restricting by the universal set keeps every row; subtracting it keeps none.
+    assert.equal(await Session.restrict(new U("session_date")).count(), 4);
+    assert.equal(await Session.restrict(new U()).count(), 4);
+    assert.equal(await Session.restrict(new Not(new U("nope"))).count(), 0);
+    assert.equal(await Session.restrict([{ session_idx: 99 }, new U()]).count(), 4);
     // Union.
     const u = Subject.restrict({ subject_id: 1 }).proj().union(
       Subject.restrict({ subject_id: 4 }).proj(),
