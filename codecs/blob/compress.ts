@@ -105,17 +105,20 @@ function samplesSave(plain: Uint8Array, level: number): number {
 }
 
 /**
- * Unwrap a `ZL123\0` blob: read the claimed plain length (u64, or u32 for 32-bit-dims blobs),
- * inflate at most that many bytes, and require exactly that many.
+ * The parts of a `ZL123\0` blob: the plain length it claims (u64, or u32 for 32-bit-dims blobs),
+ * checked to be one that the zlib stream could yield, and the stream.
  *
  * @example
  * ```ts
- * import { compressBlob, decompressBlob } from "./compress.ts";
- * const plain = new Uint8Array(4000);
- * decompressBlob(compressBlob(plain, 6), false).length; // 4000
+ * import { compressBlob, compressedParts } from "./compress.ts";
+ * compressedParts(compressBlob(new Uint8Array(4000), { level: 6, skipIncompressible: true }), false)
+ *   .expected; // 4000
  * ```
  */
-export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8Array {
+export function compressedParts(
+  bytes: Uint8Array,
+  use32bitDims: boolean,
+): { expected: number; stream: Uint8Array } {
   const lenWidth = use32bitDims ? 4 : 8;
   const start = ZL123.length + lenWidth;
   if (bytes.length < start) {
@@ -132,6 +135,22 @@ export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8A
         `compressed bytes can hold`,
     );
   }
+  return { expected, stream };
+}
+
+/**
+ * Unwrap a `ZL123\0` blob: read the claimed plain length (u64, or u32 for 32-bit-dims blobs),
+ * inflate at most that many bytes, and require exactly that many.
+ *
+ * @example
+ * ```ts
+ * import { compressBlob, decompressBlob } from "./compress.ts";
+ * const plain = new Uint8Array(4000);
+ * decompressBlob(compressBlob(plain, 6), false).length; // 4000
+ * ```
+ */
+export function decompressBlob(bytes: Uint8Array, use32bitDims: boolean): Uint8Array {
+  const { expected, stream } = compressedParts(bytes, use32bitDims);
   let plain: Uint8Array;
   try {
     // One output buffer a little longer than the claimed length (zlib's default is 16 KiB

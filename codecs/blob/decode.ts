@@ -71,6 +71,63 @@ export function decodeBlob(plain: Uint8Array, options: DecodeOptions = {}): Blob
   return value;
 }
 
+/** What {@link readRootArrayHeader} finds. */
+export interface RootArrayHeader {
+  /** The array's shape. */
+  shape: number[];
+  /** Its element type (a numeric, char or datetime64 plane; never bool or object). */
+  dtype: DType;
+  /** Whether an imaginary plane follows the real one. */
+  complex: boolean;
+  /** Byte offset of the first element in the plain blob. */
+  dataStart: number;
+  /** Bytes of all planes together. */
+  dataBytes: number;
+}
+
+/**
+ * The header of a plain blob whose root item is a numeric array whose planes are stored as they
+ * are decoded (no bool normalisation, no promotion to complex128), read from the blob's first
+ * bytes; `undefined` for any other blob or when `head` is too short to hold the header. The size
+ * is checked against nothing: the caller compares `dataStart + dataBytes` with the blob length.
+ *
+ * @example
+ * ```ts
+ * import { readRootArrayHeader } from "./decode.ts";
+ * import { pack } from "./mod.ts";
+ * import { NDArray } from "./ndarray.ts";
+ * const blob = pack(NDArray.from(new Int32Array(6), [2, 3]), { compress: false });
+ * readRootArrayHeader(blob, false); // { shape: [2, 3], dtype: "int32", complex: false, dataStart: 45, dataBytes: 24 }
+ * ```
+ */
+export function readRootArrayHeader(
+  head: Uint8Array,
+  use32bitDims: boolean,
+): RootArrayHeader | undefined {
+  if (head.length < 5 || head[3] !== 0 || !isKnownHeader(head) || head[4] !== 0x41) {
+    return undefined;
+  }
+  const reader = new Reader(head, { use32bitDims });
+  reader.pos = 5;
+  try {
+    const shape = reader.shape("array");
+    const typeId = reader.u32("array type id");
+    const complex = reader.u32("array complex flag") !== 0;
+    const dtype = dtypeForTypeId(typeId, complex);
+    if (dtype === undefined || dtype === "object" || dtype === "bool") return undefined;
+    const info = dtypeInfo(dtype);
+    if (complex && !info.complex) return undefined;
+    let n = 1;
+    for (const d of shape) n *= d;
+    const dataBytes = n * info.itemSize * (complex ? 2 : 1);
+    if (!Number.isSafeInteger(dataBytes)) return undefined;
+    return { shape, dtype, complex, dataStart: reader.pos, dataBytes };
+  } catch (e) {
+    if (e instanceof BlobDecodeError) return undefined;
+    throw e;
+  }
+}
+
 function isKnownHeader(b: Uint8Array): boolean {
   return (b[0] === 0x6d && b[1] === 0x59 && b[2] === 0x6d) ||
     (b[0] === 0x64 && b[1] === 0x6a && b[2] === 0x30);

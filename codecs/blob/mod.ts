@@ -9,6 +9,7 @@ import { BlobDecodeError, BlobEncodeError } from "../../lib/errors.ts";
 import { compressBlob, decompressBlob, isCompressed } from "./compress.ts";
 import { decodeBlob } from "./decode.ts";
 import { encodeBlob } from "./encode.ts";
+import { inflateArray } from "./inflate_array.ts";
 import { ScratchPool } from "./scratch.ts";
 import type { BlobValue } from "./values.ts";
 
@@ -156,7 +157,12 @@ export function unpack(bytes: Uint8Array, options: UnpackOptions = {}): BlobValu
     throw new BlobDecodeError(`unpack needs a Uint8Array of blob bytes, got ${typeof bytes}`);
   }
   const use32bitDims = options.use32bitDims ?? false;
-  const plain = isCompressed(bytes) ? decompressBlob(bytes, use32bitDims) : bytes;
+  const compressed = isCompressed(bytes);
+  if (compressed) {
+    const array = inflateArray(bytes, use32bitDims);
+    if (array !== undefined) return array;
+  }
+  const plain = compressed ? decompressBlob(bytes, use32bitDims) : bytes;
   return withStackGuard(
     // Inflated bytes are not adopted: zlib may hand out small results from a shared pool.
     () =>

@@ -116,7 +116,76 @@ export function fBytesToC(bytes: Uint8Array, dst: BitArray, shape: readonly numb
     dims,
     itemSize,
     byteLength,
+    byteLength,
   );
+}
+
+/**
+ * Fill part of `dst` (C order for `shape`) from `bytes`: the elements whose index along the last
+ * axis runs from `first` to `first + count`, which in F order are one contiguous run of `count`
+ * whole slabs (each slab all elements with one last-axis index). A blob can so be converted piece
+ * by piece as it is inflated. `shape` must have at least two dimensions longer than 1; its
+ * dimensions of 1 are ignored, as the last axis is the last longer one.
+ *
+ * @example
+ * ```ts
+ * import { fSlabsToC } from "./transpose.ts";
+ * // shape [2, 3]: F order is 1, 4 | 2, 5 | 3, 6; the slabs of columns 1 and 2
+ * const c = new Float64Array(6);
+ * fSlabsToC(new Uint8Array(new Float64Array([2, 5, 3, 6]).buffer), c, [2, 3], 1, 2);
+ * // c is [0, 2, 3, 0, 5, 6]
+ * ```
+ */
+export function fSlabsToC(
+  bytes: Uint8Array,
+  dst: BitArray,
+  shape: readonly number[],
+  first: number,
+  count: number,
+): void {
+  const itemSize = dst.BYTES_PER_ELEMENT;
+  const dims = shape.filter((d) => d !== 1);
+  const k = dims.length;
+  const last = dims[k - 1];
+  if (k < 2 || first < 0 || count < 0 || first + count > last) {
+    throw new RangeError(`slabs ${first}..${first + count} of shape [${shape}]`);
+  }
+  if (count === 0) return;
+  const part = [...dims.slice(0, -1), count];
+  const srcLength = slabSize(dims) * count * itemSize;
+  if (bytes.length < srcLength) throw new RangeError(`${bytes.length} bytes for ${srcLength}`);
+  const dstOffset = first * itemSize;
+  permute(
+    bytes.buffer as ArrayBuffer,
+    bytes.byteOffset,
+    stridesF(part, itemSize),
+    0,
+    dst.buffer as ArrayBuffer,
+    dst.byteOffset + dstOffset,
+    stridesC(dims, itemSize),
+    k - 1,
+    part,
+    itemSize,
+    srcLength,
+    dst.byteLength - dstOffset,
+  );
+}
+
+/**
+ * Elements in one slab of F-ordered `shape` (all but its last dimension longer than 1): the
+ * unit in which {@link fSlabsToC} converts.
+ *
+ * @example
+ * ```ts
+ * import { slabSize } from "./transpose.ts";
+ * slabSize([4, 1, 3, 5]); // 12
+ * ```
+ */
+export function slabSize(shape: readonly number[]): number {
+  const dims = shape.filter((d) => d !== 1);
+  let n = 1;
+  for (let i = 0; i < dims.length - 1; i++) n *= dims[i];
+  return n;
 }
 
 /**
@@ -150,6 +219,7 @@ export function cToFBytes(src: BitArray, out: Uint8Array, shape: readonly number
     0,
     dims,
     itemSize,
+    n * itemSize,
     n * itemSize,
   );
 }
@@ -224,7 +294,8 @@ function permute(
   b: number,
   dims: readonly number[],
   itemSize: number,
-  byteLength: number,
+  srcLength: number,
+  dstLength: number,
 ): void {
   const k = dims.length;
   const nA = dims[a];
@@ -235,10 +306,10 @@ function permute(
   for (let ax = 1; ax < k - 1; ax++) count *= dims[ax];
   const counter = new Array<number>(k).fill(0);
   const short = nA <= SHORT && nA < nB;
-  const src = new DataView(srcBuffer, srcOffset, byteLength);
-  const dst = new DataView(dstBuffer, dstOffset, byteLength);
-  const srcBytes = new Uint8Array(srcBuffer, srcOffset, byteLength);
-  const dstBytes = new Uint8Array(dstBuffer, dstOffset, byteLength);
+  const src = new DataView(srcBuffer, srcOffset, srcLength);
+  const dst = new DataView(dstBuffer, dstOffset, dstLength);
+  const srcBytes = new Uint8Array(srcBuffer, srcOffset, srcLength);
+  const dstBytes = new Uint8Array(dstBuffer, dstOffset, dstLength);
   let s = 0;
   let d = 0;
   for (let m = 0; m < count; m++) {
