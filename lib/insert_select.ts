@@ -17,14 +17,15 @@
  */
 import type { Connection } from "./connection.ts";
 import { DataJointError, DuplicateError, UnknownAttributeError } from "./errors.ts";
-import { finish, wrap } from "./expression.ts";
+import { finish, type Select, type SqlContext, wrap } from "./expression.ts";
 import type { Heading } from "./heading.ts";
 import type { InsertOptions } from "./insert.ts";
 import type { Query } from "./query.ts";
 
 /**
- * Inserts the rows of `query` into the table of `heading`; returns the number of rows the server
- * reports.
+ * Inserts the rows of `query` into the table of `heading`; returns the number of rows inserted,
+ * plus, with `replace`, the stored rows overwritten (each once, changed or not; a row given only
+ * its key attributes has nothing to overwrite). Rows skipped with `skipDuplicates` do not count.
  *
  * @example
  * ```ts
@@ -73,19 +74,23 @@ export async function insertSelect(
   // inserts into.
   const source = wrap(select, ctx);
   const cols = attrs.map((a) => a.name);
+  const onDuplicate = options.skipDuplicates ? "skip" : options.replace ? "replace" : "error";
   const head = d.insert(
     { schema: heading.schema, table: heading.table, primaryKey: heading.primaryKey },
     cols,
     1,
     () => "\u0003",
-    options.skipDuplicates ? "skip" : options.replace ? "replace" : "error",
+    onDuplicate,
   );
   const selectText = ctx.render(source, source.attrs.filter((a) => cols.includes(a.name)));
   const sql = head.replace(/VALUES \([^)]*\)/, () => selectText);
-  const { sql: text, params } = finish(ctx, sql, (n) => conn.placeholder(n));
+  const insert = async () => {
+    const { sql: text, params } = finish(ctx, sql, (n) => conn.placeholder(n));
+    return (await conn.execute(text, params)).affectedRows;
+  };
   try {
-    const r = await conn.execute(text, params);
-    return r.affectedRows;
+    if (onDuplicate === "error" || !d.upsertCountsFoundRows) return await insert();
+    return await countWritten(conn, heading, cols, onDuplicate, { source, ctx, insert });
   } catch (e) {
     if (e instanceof DuplicateError) {
       // The driver's message carries the advice already, unless it came without it.
@@ -94,6 +99,78 @@ export async function insertSelect(
         : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
       throw new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
     }
+    throw e;
+  }
+}
+
+/** An insert from a query, ready to run. */
+interface PendingInsert {
+  /** The query's rows, as a subquery. */
+  source: Select;
+  /** Its context (parameters, aliases). */
+  ctx: SqlContext;
+  /** Runs the insert; the server's affected-row count. */
+  insert(): Promise<number>;
+}
+
+/**
+ * The rows an insert that skips or replaces duplicates wrote, on a server whose count includes
+ * the duplicates it met (MySQL). Rows are matched by the primary-key attributes the query gives;
+ * the counts read only the target's rows that hold the query's keys.
+ */
+async function countWritten(
+  conn: Connection,
+  heading: Heading,
+  cols: string[],
+  onDuplicate: "skip" | "replace",
+  { source, ctx, insert }: PendingInsert,
+): Promise<number> {
+  const pk = heading.primaryKey;
+  const byName = new Map(heading.attributes.map((a) => [a.name, a]));
+  // A key attribute left to auto-increment gets a fresh value: no row meets a stored one by its
+  // primary key, so the server's count is the rows inserted (unless another unique index turns
+  // one away, which it counts too).
+  if (pk.some((k) => !cols.includes(k) && byName.get(k)?.autoIncrement)) return insert();
+  const keys = source.attrs.filter((a) => pk.includes(a.name));
+  const count = async (text: string) => {
+    const { sql, params } = finish(ctx, text, (n) => conn.placeholder(n));
+    const [{ n }] = await conn.query<{ n: number | bigint | string }>(sql, params);
+    return Number(n);
+  };
+  if (onDuplicate === "replace" && cols.some((c) => !pk.includes(c))) {
+    // Each key of the query is inserted or overwrites its row: one row written per key. Counted
+    // first, so that a query reading the table itself sees it as the insert does.
+    const written = await count(
+      `SELECT COUNT(*) AS n FROM (${ctx.render({ ...source, distinct: true }, keys)}) AS ${
+        ctx.q(ctx.alias())
+      }`,
+    );
+    await insert();
+    return written;
+  }
+  // Skipping (or "replacing" with key attributes only, which overwrites nothing): the rows that
+  // hold the query's keys, counted before and after the insert in one transaction. Its snapshot
+  // (REPEATABLE READ, MySQL's default) shows the transaction's own inserts but not the rows
+  // other workers add meanwhile, so the difference is what this insert added.
+  const table = `${ctx.q(heading.schema)}.${ctx.q(heading.table)}`;
+  const columns = keys.map((a) => `${table}.${ctx.q(a.name)}`);
+  const present = `SELECT COUNT(*) AS n FROM ${table}${
+    keys.length === 0
+      ? "" // the key is all defaults: at most one row
+      : ` WHERE ${columns.length === 1 ? columns[0] : `(${columns.join(", ")})`} IN (${
+        ctx.render(source, keys)
+      })`
+  }`;
+  const own = !conn.inTransaction;
+  if (own) await conn.startTransaction();
+  try {
+    const before = await count(present);
+    await insert();
+    const after = await count(present);
+    if (own) await conn.commitTransaction();
+    return after - before;
+  } catch (e) {
+    if (own && conn.inTransaction) await conn.cancelTransaction().catch(() => {});
     throw e;
   }
 }

@@ -33,7 +33,7 @@ import type { Dialect } from "./adapters/dialect.ts";
 import { decodeAttribute, encodeAttribute } from "./attribute_codec.ts";
 import { AndList, type Condition } from "./condition.ts";
 import type { Connection } from "./connection.ts";
-import { DataJointError, type QueryError } from "./errors.ts";
+import { DataJointError, DuplicateError, type QueryError } from "./errors.ts";
 import type { Attribute, Heading } from "./heading.ts";
 import { Query } from "./query.ts";
 import { Schema } from "./schema.ts";
@@ -631,8 +631,10 @@ export class Jobs {
   }
 
   /**
-   * Inserts one row per key with the given extra columns; duplicates skipped. Rows go in sorted
-   * by key, so that workers adding overlapping keys lock them in the same order.
+   * Inserts one row per key with the given extra columns; duplicates skipped. Returns how many
+   * rows went in: keys the server finds equal to a stored job, or to another key of the call,
+   * count no matter how they are spelled (`1.5` for a stored `1.500`). Rows go in sorted by key,
+   * so that workers adding overlapping keys lock them in the same order.
    */
   async #insertRows(
     keys: JobKey[],
@@ -667,18 +669,41 @@ export class Jobs {
     rows.sort(compareRows);
     const columns = [...pk, ...extra.map(([c]) => c)];
     const target = { schema: this.target.schema, table: this.tableName, primaryKey: pk };
+    const insert = (batch: unknown[][], how: "error" | "skip") =>
+      retryOnDeadlock(() =>
+        conn.execute(
+          d.insert(target, columns, batch.length, (n) => conn.placeholder(n), how),
+          batch.flatMap((r) => [...r, ...extraParams]),
+        )
+      );
+    // A plain INSERT adds every row or fails on a duplicate, so its count is exact where the
+    // skipping one counts the duplicates it met too (MySQL): a batch that meets one (a key
+    // spelled unlike its stored form, a row given twice, another worker's insert just now) is
+    // halved until each part goes in or is a single duplicate.
+    const plain = async (batch: unknown[][]): Promise<number> => {
+      try {
+        await insert(batch, "error");
+        return batch.length;
+      } catch (e) {
+        if (!(e instanceof DuplicateError)) throw e;
+        if (batch.length === 1) return 0;
+        const half = Math.ceil(batch.length / 2);
+        return await plain(batch.slice(0, half)) + await plain(batch.slice(half));
+      }
+    };
     const perBatch = Math.max(1, Math.floor(10000 / columns.length));
     let added = 0;
     for (let i = 0; i < rows.length; i += perBatch) {
-      // Keys that have a job are filtered out first: the count is then what was added (MySQL
-      // reports found rows, not inserted ones), and no lock is taken on existing rows.
+      // Keys that have a job (spelled as stored) are filtered out first: no lock is taken on
+      // existing rows, and the halving above stays rare.
       const existing = await this.#existingKeys(conn, pk, rows.slice(i, i + perBatch));
-      const batch = rows.slice(i, i + perBatch).filter((r) => !existing.has(paramKey(r)));
+      const batch = rows.slice(i, i + perBatch).filter((r, j, all) =>
+        !existing.has(paramKey(r)) && (j === 0 || paramKey(all[j - 1]) !== paramKey(r))
+      );
       if (batch.length === 0) continue;
-      const sql = d.insert(target, columns, batch.length, (n) => conn.placeholder(n), onDuplicate);
-      const params = batch.flatMap((r) => [...r, ...extraParams]);
-      await retryOnDeadlock(() => conn.execute(sql, params));
-      added += batch.length;
+      added += d.upsertCountsFoundRows
+        ? await plain(batch)
+        : (await insert(batch, onDuplicate)).affectedRows;
     }
     return added;
   }

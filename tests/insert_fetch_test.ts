@@ -2,7 +2,9 @@
  * The minimal insert and fetch path on MariaDB, PostgreSQL and PGlite: core-type values round-trip
  * as documented, insert options (`skipDuplicates`, `replace`, `ignoreExtraFields`,
  * `allowDirectInsert`), whole-batch atomicity, clear errors naming table and attribute, and the
- * fetch side (restriction by values and NULL, order, limit/offset, keys, count, fetch1).
+ * fetch side (restriction by values and NULL, order, limit/offset, keys, count, fetch1). An insert
+ * from a query returns the same count on every backend: rows inserted, plus rows `replace`
+ * overwrote, each counted once even when workers insert the same rows at once.
  *
  * @module
  */
@@ -17,8 +19,10 @@ import {
 } from "../lib/errors.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
 import { Computed, Manual } from "../lib/table.ts";
-import { onEveryBackend } from "./_connections.ts";
-import { scratchName } from "./_servers.ts";
+import { insertSelect } from "../lib/insert_select.ts";
+import { Query } from "../lib/query.ts";
+import { onEveryBackend, openTestConnection } from "./_connections.ts";
+import { scratchName, serverTest } from "./_servers.ts";
 
 async function fixture(c: Connection) {
   const name = scratchName("dj_rows_");
@@ -234,3 +238,128 @@ await onEveryBackend(
     }
   },
 );
+
+async function copyFixture(c: Connection) {
+  const name = scratchName("dj_rows_");
+  const lab = makeSchema(name, { connection: c });
+  @lab
+  class Source extends Manual {
+    static override definition = "item : int32\n---\nlabel : varchar(16)";
+  }
+  @lab
+  class Copy extends Manual {
+    static override definition = "item : int32\n---\nlabel : varchar(16)";
+  }
+  @lab
+  class KeyOnly extends Manual {
+    static override definition = "item : int32";
+  }
+  await lab.declare();
+  return { name, Source, Copy, KeyOnly, drop: () => lab.drop({ cascade: true }) };
+}
+
+await onEveryBackend(
+  "insert from a query returns the rows it inserted, plus those replace overwrote",
+  async (c) => {
+    const { Source, Copy, KeyOnly, drop } = await copyFixture(c);
+    const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
+    const reset = async () => {
+      await Copy.deleteQuick();
+      await KeyOnly.deleteQuick();
+      await Copy.insert([{ item: 1, label: "s1" }, { item: 2, label: "old" }]);
+      await KeyOnly.insert([{ item: 1 }]);
+    };
+    try {
+      await Source.insert([1, 2, 3, 4].map((item) => ({ item, label: `s${item}` })));
+      await reset();
+      assert.equal(await Copy.insert(Source.restrict("item > 3")), 1);
+      // Skipped rows do not count, whether or not their values equal the source's.
+      assert.equal(await Copy.insert(Source, { skipDuplicates: true }), 1);
+      assert.deepEqual(await labels(), ["s1", "old", "s3", "s4"]);
+      assert.equal(await Copy.insert(Source, { skipDuplicates: true }), 0);
+      assert.equal(await Copy.insert(Source.restrict("item > 9"), { skipDuplicates: true }), 0);
+      // replace: 2 rows inserted, 2 overwritten (one of them with the values it had).
+      await reset();
+      assert.equal(await Copy.insert(Source, { replace: true }), 4);
+      assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
+      assert.equal(await Copy.insert(Source, { replace: true }), 4, "overwritten, unchanged");
+      // Only key attributes given: nothing to overwrite, so nothing counts but new rows.
+      assert.equal(await KeyOnly.insert(Source.proj(), { skipDuplicates: true }), 3);
+      await reset();
+      assert.equal(await KeyOnly.insert(Source.proj(), { replace: true }), 3);
+      assert.equal(await KeyOnly.insert(Source.proj(), { replace: true }), 0);
+      // The same inside a transaction the caller opened.
+      await reset();
+      await c.transaction(async () => {
+        assert.equal(await Copy.insert(Source, { skipDuplicates: true }), 2);
+        assert.equal(await Copy.insert(Source, { skipDuplicates: true }), 0);
+        assert.equal(await Copy.insert(Source, { replace: true }), 4);
+      });
+      assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
+    } finally {
+      await drop();
+    }
+  },
+  { last: true },
+);
+
+for (const backend of ["mysql", "postgres"] as const) {
+  await serverTest(
+    backend,
+    `${backend}: insert from a query: workers inserting the same rows at once, each row counted once`,
+    async () => {
+      const conns = await Promise.all([1, 2, 3, 4, 5].map(() => openTestConnection(backend)));
+      const [blocker, ...workers] = conns;
+      const { name, Source, Copy, drop } = await copyFixture(conns[0]);
+      const my = backend === "mysql";
+      const ids = await Promise.all(workers.map(async (w) =>
+        Number(
+          (await w.query<{ id: unknown }>(
+            my ? "SELECT connection_id() AS id" : "SELECT pg_backend_pid() AS id",
+          ))[0].id,
+        )
+      ));
+      const waiting = async () =>
+        (await blocker.query<{ id: unknown }>(
+          my
+            ? "SELECT trx_mysql_thread_id AS id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+            : "SELECT pid AS id FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+        )).filter((r) => ids.includes(Number(r.id))).length;
+      try {
+        await Source.insert(
+          Array.from({ length: 300 }, (_, item) => ({ item, label: `s${item}` })),
+        );
+        await Copy.insert(Source.restrict("item < 50"));
+        // An open transaction holds one of the rows, so every worker has looked at the table
+        // before any can insert; then they insert one after another.
+        const d = blocker.kit.dialect;
+        await blocker.startTransaction();
+        await blocker.execute(
+          `INSERT INTO ${d.quote(name)}.${d.quote("copy")} (item, label) VALUES (${
+            blocker.placeholder(1)
+          }, ${blocker.placeholder(2)})`,
+          [299, "first"],
+        );
+        const counts = Promise.all(workers.map(async (w) => {
+          const heading = await w.heading(name, "copy");
+          const source = Query.table(name, "source", () => Promise.resolve(w));
+          return insertSelect(w, heading, source, { skipDuplicates: true });
+        }));
+        // InnoDB refreshes its transaction list only when it was not read for 0.1 s.
+        for (let i = 0; (await waiting()) < workers.length; i++) {
+          assert.ok(i < 200, "the workers wait for the open transaction");
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        await blocker.commitTransaction();
+        const n = await counts;
+        assert.equal(n.reduce((s, x) => s + x, 0), 249, `counts ${n}`);
+        assert.equal(await Copy.count(), 300);
+        assert.equal(await Copy.restrict({ item: 299 }).fetch1("label"), "first");
+      } finally {
+        if (blocker.inTransaction) await blocker.cancelTransaction();
+        await drop();
+        for (const conn of conns) await conn.close();
+      }
+    },
+  );
+}

@@ -313,6 +313,13 @@ export interface Dialect {
     placeholder: (n: number) => string,
     onDuplicate: "error" | "skip" | "replace",
   ): string;
+  /**
+   * Whether the affected-row count of an {@link Dialect.insert} that skips or replaces duplicates
+   * counts the duplicates it met (MySQL: with the client's FOUND_ROWS flag a skipped row counts
+   * 1, an overwritten one 1 or 2) rather than exactly the rows it inserted plus those it
+   * overwrote (PostgreSQL).
+   */
+  readonly upsertCountsFoundRows: boolean;
 }
 
 /**

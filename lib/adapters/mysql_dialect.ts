@@ -151,4 +151,7 @@ export const mysqlDialect: Dialect = {
     );
     return `${head} ON DUPLICATE KEY UPDATE ${set.join(", ")}`;
   },
+  // The driver connects with FOUND_ROWS (an UPDATE to the same value counts as matched), so a
+  // duplicate the clauses above meet counts too.
+  upsertCountsFoundRows: true,
 };

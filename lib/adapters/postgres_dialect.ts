@@ -210,4 +210,5 @@ export const postgresDialect: Dialect = {
         rest.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(", ")
       }`;
   },
+  upsertCountsFoundRows: false,
 };
