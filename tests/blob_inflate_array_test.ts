@@ -118,6 +118,10 @@ Deno.test("piecewise inflate: declines what it does not handle, and unpack still
       ),
     ],
     ["an array inside a list", [big]],
+    [
+      "slabs over 16 MiB (the plain route's buffer would be no bigger)",
+      array("int32", [4_300_000, 2]),
+    ],
     ["a dict", { a: big }],
   ];
   for (const [what, value] of cases) {

@@ -53,13 +53,15 @@ export function inflateArray(bytes: Uint8Array, use32bitDims: boolean): NDArray 
     if (header === undefined || header.dataStart + header.dataBytes !== expected) return undefined;
     const { shape, dtype, complex, dataStart } = header;
     const info = dtypeInfo(dtype);
+    const orderFree = isOrderFree(shape);
+    if (!orderFree && slabSize(shape) * info.itemSize > MAX_SLAB) return undefined;
     const n = header.dataBytes / info.itemSize / (complex ? 2 : 1);
     const ctor = info.ctor!;
     const head0 = head.subarray(dataStart, got);
     const real = new ctor(n);
     const imag = complex ? new ctor(n) : undefined;
     const planes = imag ? [real, imag] : [real];
-    const ok = isOrderFree(shape)
+    const ok = orderFree
       ? inflateFlat(inflater, head0, planes)
       : inflateSlabs(inflater, head0, planes, shape);
     if (!ok || !inflater.ended()) return undefined;
@@ -100,7 +102,6 @@ function inflateSlabs(
 ): boolean {
   const itemSize = planes[0].BYTES_PER_ELEMENT;
   const slabBytes = slabSize(shape) * itemSize;
-  if (slabBytes > MAX_SLAB) return false;
   const dims = shape.filter((d) => d !== 1);
   const last = dims[dims.length - 1];
   // At least a cache line's worth of slabs: each destination line is then written whole.
