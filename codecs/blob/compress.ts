@@ -75,33 +75,62 @@ export function isCompressed(bytes: Uint8Array): boolean {
  * ```
  */
 export function compressBlob(plain: Uint8Array, policy: CompressionPolicy): Uint8Array {
-  if (plain.length <= COMPRESSION_THRESHOLD) return plain;
-  if (policy.skipIncompressible && plain.length >= SAMPLE_FROM) {
-    if (samplesSave(plain, policy.level) < MIN_SAVING) return plain;
-  }
+  const read = (start: number, end: number) => plain.subarray(start, end);
+  if (!worthCompressing(plain.length, read, policy)) return plain;
   const stream = deflateSync(plain, { level: policy.level });
   const total = ZL123.length + 8 + stream.length;
   if (total >= plain.length) return plain;
   const out = new Uint8Array(total);
-  out.set(ZL123, 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(6, plain.length % 0x100000000, true);
-  view.setUint32(10, Math.floor(plain.length / 0x100000000), true);
+  writeZl123Header(out, plain.length);
   out.set(stream, 14);
   return out;
 }
 
-/** The fraction by which evenly spaced samples of the blob shrink under raw deflate. */
-function samplesSave(plain: Uint8Array, level: number): number {
+/**
+ * Whether {@link compressBlob}'s policy deflates a plain blob of `length` bytes, `read(start,
+ * end)` giving its bytes in that range (only a few samples are read, and only from big blobs).
+ *
+ * @example
+ * ```ts
+ * import { worthCompressing } from "./compress.ts";
+ * const zeros = new Uint8Array(2_000_000);
+ * worthCompressing(zeros.length, (a, b) => zeros.subarray(a, b), { level: 6, skipIncompressible: true }); // true
+ * ```
+ */
+export function worthCompressing(
+  length: number,
+  read: (start: number, end: number) => Uint8Array,
+  policy: CompressionPolicy,
+): boolean {
+  if (length <= COMPRESSION_THRESHOLD) return false;
+  if (!policy.skipIncompressible || length < SAMPLE_FROM) return true;
+  // The fraction by which evenly spaced samples shrink under raw deflate.
   let raw = 0;
   let packed = 0;
   for (let k = 0; k < SAMPLE_COUNT; k++) {
-    const at = Math.floor(((plain.length - SAMPLE_BYTES) * k) / (SAMPLE_COUNT - 1));
-    const sample = plain.subarray(at, at + SAMPLE_BYTES);
+    const at = Math.floor(((length - SAMPLE_BYTES) * k) / (SAMPLE_COUNT - 1));
+    const sample = read(at, at + SAMPLE_BYTES);
     raw += sample.length;
-    packed += deflateRawSync(sample, { level }).length;
+    packed += deflateRawSync(sample, { level: policy.level }).length;
   }
-  return 1 - packed / raw;
+  return 1 - packed / raw >= MIN_SAVING;
+}
+
+/**
+ * Write the 14-byte `ZL123\0` prefix with the plain length into `out`.
+ *
+ * @example
+ * ```ts
+ * import { writeZl123Header } from "./compress.ts";
+ * const out = new Uint8Array(14);
+ * writeZl123Header(out, 4000); // "ZL123\0" then 4000 as a little-endian u64
+ * ```
+ */
+export function writeZl123Header(out: Uint8Array, plainLength: number): void {
+  out.set(ZL123, 0);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(6, plainLength % 0x100000000, true);
+  view.setUint32(10, Math.floor(plainLength / 0x100000000), true);
 }
 
 /**

@@ -53,6 +53,26 @@ export function encodeBlob(value: unknown, options: EncodeOptions = {}): Uint8Ar
   return w.result();
 }
 
+/**
+ * The bytes of a plain blob that come before the elements when its root item is the numeric
+ * array `a` (protocol header, item code, shape, type id, complex flag): what {@link encodeBlob}
+ * writes there, so that a caller can stream the elements after it.
+ *
+ * @example
+ * ```ts
+ * import { arrayBlobHeader } from "./encode.ts";
+ * import { NDArray } from "./ndarray.ts";
+ * arrayBlobHeader(NDArray.from(new Int32Array(6), [2, 3])).length; // 45
+ * ```
+ */
+export function arrayBlobHeader(a: NDArray): Uint8Array {
+  const w = new Writer(1);
+  w.bytes(HEADER_MYM);
+  w.arrayHead(a);
+  if (w.dj0) w.buf.set(HEADER_DJ0, 0);
+  return w.buf.slice(0, w.pos);
+}
+
 class Writer {
   buf = new Uint8Array(256);
   view = new DataView(this.buf.buffer);
@@ -403,6 +423,23 @@ class Writer {
   }
 
   array(a: NDArray, depth: number): void {
+    this.arrayHead(a);
+    const dtype = a.dtype;
+    const shape = a.shape;
+    if (dtype === "object") {
+      this.enter(a, depth);
+      this.framedElements(a.data as unknown[], shape, depth);
+      this.leave(a);
+      return;
+    }
+    let plane = a.data as NumericTypedArray;
+    if (dtype === "bool") plane = normalizedBool(plane as Uint8Array);
+    this.plane(plane, shape);
+    if (a.imag !== undefined) this.plane(a.imag as NumericTypedArray, shape);
+  }
+
+  /** Item code, shape, type id and complex flag of an array. */
+  arrayHead(a: NDArray): void {
     const dtype = a.dtype;
     const info = dtypeInfo(dtype);
     const shape = a.shape;
@@ -418,16 +455,6 @@ class Writer {
     for (const d of shape) this.len(d);
     this.u32(info.typeId);
     this.u32(info.complex ? 1 : 0);
-    if (dtype === "object") {
-      this.enter(a, depth);
-      this.framedElements(a.data as unknown[], shape, depth);
-      this.leave(a);
-      return;
-    }
-    let plane = a.data as NumericTypedArray;
-    if (dtype === "bool") plane = normalizedBool(plane as Uint8Array);
-    this.plane(plane, shape);
-    if (a.imag !== undefined) this.plane(a.imag as NumericTypedArray, shape);
   }
 
   /** Elements held in C order, written as framed items in F order. */

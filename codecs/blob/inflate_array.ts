@@ -14,7 +14,7 @@
 import { compressedParts } from "./compress.ts";
 import { readRootArrayHeader } from "./decode.ts";
 import { dtypeInfo } from "./dtype.ts";
-import { Inflater } from "./inflate_into.ts";
+import { Inflater } from "./zlib_into.ts";
 import { NDArray } from "./ndarray.ts";
 import { bitView, fSlabsToC, isOrderFree, slabSize } from "./transpose.ts";
 

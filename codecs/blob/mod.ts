@@ -9,6 +9,7 @@ import { BlobDecodeError, BlobEncodeError } from "../../lib/errors.ts";
 import { compressBlob, decompressBlob, isCompressed } from "./compress.ts";
 import { decodeBlob } from "./decode.ts";
 import { encodeBlob } from "./encode.ts";
+import { deflateArray } from "./deflate_array.ts";
 import { inflateArray } from "./inflate_array.ts";
 import { ScratchPool } from "./scratch.ts";
 import type { BlobValue } from "./values.ts";
@@ -117,16 +118,17 @@ export function pack(value: unknown, options: PackOptions = {}): Uint8Array {
         return buf;
       }
       : undefined);
+  const policy = { level, skipIncompressible: options.skipIncompressible ?? true };
   try {
+    // A big numeric array is deflated as it is converted, without the plain blob in between.
+    const streamed = compress ? deflateArray(value, policy, allocate!) : undefined;
+    if (streamed instanceof Uint8Array) return streamed;
     const plain = withStackGuard(
       () => encodeBlob(value, { maxDepth: options.maxDepth, allocate }),
       (message) => new BlobEncodeError(message),
     );
     if (!compress) return plain;
-    const out = compressBlob(plain, {
-      level,
-      skipIncompressible: options.skipIncompressible ?? true,
-    });
+    const out = streamed === "plain" ? plain : compressBlob(plain, policy);
     if (out !== plain || lent.length === 0) return out;
     // Stored uncompressed: the result keeps its buffer (which leaves the pool), unless that is
     // much longer than the blob.

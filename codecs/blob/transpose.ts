@@ -172,6 +172,53 @@ export function fSlabsToC(
 }
 
 /**
+ * The inverse of {@link fSlabsToC}: write into `out` the F-order bytes of the slabs `first` to
+ * `first + count` of `src` (C order for `shape`), so that a blob can be written piece by piece.
+ *
+ * @example
+ * ```ts
+ * import { cToFSlabs } from "./transpose.ts";
+ * const out = new Uint8Array(32);
+ * cToFSlabs(new Float64Array([1, 2, 3, 4, 5, 6]), out, [2, 3], 1, 2);
+ * // out holds the doubles 2, 5, 3, 6
+ * ```
+ */
+export function cToFSlabs(
+  src: BitArray,
+  out: Uint8Array,
+  shape: readonly number[],
+  first: number,
+  count: number,
+): void {
+  const itemSize = src.BYTES_PER_ELEMENT;
+  const dims = shape.filter((d) => d !== 1);
+  const k = dims.length;
+  const last = dims[k - 1];
+  if (k < 2 || first < 0 || count < 0 || first + count > last) {
+    throw new RangeError(`slabs ${first}..${first + count} of shape [${shape}]`);
+  }
+  if (count === 0) return;
+  const part = [...dims.slice(0, -1), count];
+  const dstLength = slabSize(dims) * count * itemSize;
+  if (out.length < dstLength) throw new RangeError(`${out.length} bytes for ${dstLength}`);
+  const srcOffset = first * itemSize;
+  permute(
+    src.buffer as ArrayBuffer,
+    src.byteOffset + srcOffset,
+    stridesC(dims, itemSize),
+    k - 1,
+    out.buffer as ArrayBuffer,
+    out.byteOffset,
+    stridesF(part, itemSize),
+    0,
+    part,
+    itemSize,
+    src.byteLength - srcOffset,
+    dstLength,
+  );
+}
+
+/**
  * Elements in one slab of F-ordered `shape` (all but its last dimension longer than 1): the
  * unit in which {@link fSlabsToC} converts.
  *

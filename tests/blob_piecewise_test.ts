@@ -1,21 +1,26 @@
 /**
- * The piecewise inflate of big compressed arrays (`inflate_array.ts`): for every element type and
+ * The piecewise routes for big arrays. Inflate (`inflate_array.ts`): for every element type and
  * many shapes it gives exactly what the plain route (inflate the whole blob, then decode) gives;
  * it declines, leaving the blob to the plain route, whatever it does not handle; and hostile
- * streams give a value or a `BlobDecodeError`, the same outcome as the plain route.
+ * streams give a value or a `BlobDecodeError`, the same outcome as the plain route. Deflate
+ * (`deflate_array.ts`): `pack` gives a stream that inflates byte for byte to the plain route's
+ * blob (encode the whole blob, then compress it), with the same decision to store it
+ * uncompressed, and the same bytes every time.
  *
  * @module
  */
 
 import { deflateSync } from "node:zlib";
 import { BlobDecodeError } from "../lib/errors.ts";
-import { decompressBlob, isCompressed } from "../codecs/blob/compress.ts";
+import { compressBlob, decompressBlob, isCompressed } from "../codecs/blob/compress.ts";
 import { decodeBlob } from "../codecs/blob/decode.ts";
+import { deflateArray } from "../codecs/blob/deflate_array.ts";
+import { encodeBlob } from "../codecs/blob/encode.ts";
 import { dtypeInfo } from "../codecs/blob/dtype.ts";
 import { inflateArray } from "../codecs/blob/inflate_array.ts";
-import { Inflater } from "../codecs/blob/inflate_into.ts";
+import { Inflater } from "../codecs/blob/zlib_into.ts";
 import { type DType, NDArray, pack, unpack } from "../mod.ts";
-import { assert, assertBlobEqual, assertThrowsA } from "./_blob_equal.ts";
+import { assert, assertBlobEqual, assertThrowsA, bytesEqual } from "./_blob_equal.ts";
 
 const MB = 1024 * 1024;
 
@@ -231,5 +236,92 @@ Deno.test("inflater: fills given memory piece by piece, reports corruption and t
     assertThrowsA(() => short.read(new Uint8Array(plain.length)), BlobDecodeError, /corrupt/);
   } finally {
     short.close();
+  }
+});
+
+const DTYPES: DType[] = [
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "char",
+  "int32",
+  "uint32",
+  "float32",
+  "float64",
+  "int64",
+  "uint64",
+  "datetime64[us]",
+  "complex64",
+  "complex128",
+];
+
+/** Whether `packed` is compressed and inflates to exactly `plain`. */
+function inflatesTo(packed: Uint8Array, plain: Uint8Array): boolean {
+  return isCompressed(packed) && bytesEqual(decompressBlob(packed, false), plain);
+}
+
+Deno.test("piecewise deflate: pack's stream inflates to the plain route's blob, every type and shape", () => {
+  const policy = { level: 6, skipIncompressible: true };
+  const fresh = (n: number) => new Uint8Array(n);
+  for (const dtype of DTYPES) {
+    for (const shape of SHAPES[dtypeInfo(dtype).itemSize]) {
+      const a = array(dtype, shape);
+      const streamed = deflateArray(a, policy, fresh);
+      assert(streamed instanceof Uint8Array, `${dtype} [${shape}] took the piecewise route`);
+      assert(inflatesTo(streamed, encodeBlob(a)), `${dtype} [${shape}]: the plain route's blob`);
+      const packed = pack(a);
+      assert(bytesEqual(packed, streamed), `${dtype} [${shape}]: pack takes the piecewise route`);
+      assert(bytesEqual(pack(a), packed), `${dtype} [${shape}]: the same bytes every time`);
+      assertBlobEqual(unpack(packed), a, `${dtype} [${shape}]: unpacked`);
+    }
+  }
+  const a = array("float64", [300, 1000, 2]);
+  for (const level of [1, 9]) {
+    assert(inflatesTo(pack(a, { compressionLevel: level }), encodeBlob(a)), `level ${level}`);
+  }
+});
+
+Deno.test("piecewise deflate: incompressible data is stored plain, as by the plain route", () => {
+  let s = 99;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+  for (const shape of [[600_000], [1000, 600], [60, 100, 100]]) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const noisy = NDArray.from(
+      new Float64Array(n).map(() => (next() + next() / 2 ** 32) / 2 ** 32),
+      shape,
+    );
+    const policy = { level: 6, skipIncompressible: true };
+    assert(
+      deflateArray(noisy, policy, (k) => new Uint8Array(k)) === "plain",
+      `[${shape}]: sampled as incompressible`,
+    );
+    const packed = pack(noisy);
+    assert(!isCompressed(packed), `[${shape}]: stored plain`);
+    assert(bytesEqual(packed, encodeBlob(noisy)), `[${shape}]: the plain blob`);
+    // Without sampling, deflate runs; noise shrinks a little, so the result is compressed.
+    const forced = pack(noisy, { skipIncompressible: false });
+    assert(inflatesTo(forced, encodeBlob(noisy)), `[${shape}]: forced`);
+    assertBlobEqual(unpack(forced), noisy, `[${shape}]: forced, unpacked`);
+  }
+});
+
+Deno.test("piecewise deflate: declines what it does not handle", () => {
+  const policy = { level: 6, skipIncompressible: true };
+  const fresh = (n: number) => new Uint8Array(n);
+  const big = array("int32", [1100, 1000]);
+  const declined: [string, unknown][] = [
+    ["a small array", array("int32", [100, 100])],
+    ["a bool array", new NDArray("bool", [3000, 2000], new Uint8Array(6_000_000))],
+    ["an array inside a list", [big]],
+    ["a plain typed array", new Int32Array(2_000_000)],
+    ["slabs over 16 MiB", array("int32", [4_300_000, 2])],
+  ];
+  for (const [what, value] of declined) {
+    assert(deflateArray(value, policy, fresh) === undefined, `${what}: declined`);
+    assert(
+      bytesEqual(pack(value), compressBlob(encodeBlob(value), policy)),
+      `${what}: packed as before`,
+    );
   }
 });
