@@ -55,7 +55,7 @@ function usable(stream: ZlibStream): ZlibStream | undefined {
  * @example
  * ```ts
  * import { deflateSync } from "node:zlib";
- * import { Inflater } from "./inflate_into.ts";
+ * import { Inflater } from "./zlib_into.ts";
  * const stream = deflateSync(new Uint8Array(1000).fill(7));
  * const z = Inflater.open(stream);
  * if (z) {
