@@ -165,7 +165,8 @@ export function parseDefinition(text: string, options: ParseOptions = {}): Defin
   for (let i = 0; i < raw.length; i++) {
     const line = raw[i].trim();
     if (line === "") continue;
-    const src: LineSource = { line, lineNumber: i + 1, origin: options.origin };
+    const src: LineSource = { line, lineNumber: i + 1 };
+    if (options.origin !== undefined) src.origin = options.origin;
     if (first) {
       first = false;
       if (line.startsWith("#")) {
