@@ -325,3 +325,24 @@ Deno.test("piecewise deflate: declines what it does not handle", () => {
     );
   }
 });
+
+Deno.test("piecewise inflate: a blob with 32-bit dims (MATLAB's 32-bit mYm) when asked to read one", () => {
+  const a = array("int32", [1100, 1000]);
+  const f = encodeBlob(a).subarray(4 + 1 + 8 + 16 + 8); // the F-order elements
+  const head = new Uint8Array(4 + 1 + 4 + 8 + 8);
+  head.set([0x6d, 0x59, 0x6d, 0x00, 0x41]);
+  const view = new DataView(head.buffer);
+  [2, 1100, 1000, 12, 0].forEach((v, i) => view.setUint32(5 + 4 * i, v, true));
+  const plain = new Uint8Array(head.length + f.length);
+  plain.set(head);
+  plain.set(f, head.length);
+  const stream = deflateSync(plain);
+  const blob = new Uint8Array(10 + stream.length);
+  blob.set(new TextEncoder().encode("ZL123\0"));
+  new DataView(blob.buffer).setUint32(6, plain.length, true);
+  blob.set(stream, 10);
+  const fast = inflateArray(blob, true);
+  assert(fast !== undefined, "took the piecewise route");
+  assertBlobEqual(fast, a, "as written");
+  assertBlobEqual(unpack(blob, { use32bitDims: true }), a, "through unpack");
+});
