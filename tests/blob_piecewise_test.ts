@@ -78,24 +78,26 @@ const SHAPES: Record<number, number[][]> = {
   8: [[300, 1000, 2], [80, 80, 90], [600_000, 1]],
 };
 
+/** Every element type the piecewise routes handle. */
+const DTYPES: DType[] = [
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "char",
+  "int32",
+  "uint32",
+  "float32",
+  "float64",
+  "int64",
+  "uint64",
+  "datetime64[us]",
+  "complex64",
+  "complex128",
+];
+
 Deno.test("piecewise inflate: every element type and shape gives the plain route's array", () => {
-  const dtypes: DType[] = [
-    "int8",
-    "uint8",
-    "int16",
-    "uint16",
-    "char",
-    "int32",
-    "uint32",
-    "float32",
-    "float64",
-    "int64",
-    "uint64",
-    "datetime64[us]",
-    "complex64",
-    "complex128",
-  ];
-  for (const dtype of dtypes) {
+  for (const dtype of DTYPES) {
     const { itemSize } = dtypeInfo(dtype);
     for (const shape of SHAPES[itemSize]) {
       const a = array(dtype, shape);
@@ -238,23 +240,6 @@ Deno.test("inflater: fills given memory piece by piece, reports corruption and t
     short.close();
   }
 });
-
-const DTYPES: DType[] = [
-  "int8",
-  "uint8",
-  "int16",
-  "uint16",
-  "char",
-  "int32",
-  "uint32",
-  "float32",
-  "float64",
-  "int64",
-  "uint64",
-  "datetime64[us]",
-  "complex64",
-  "complex128",
-];
 
 /** Whether `packed` is compressed and inflates to exactly `plain`. */
 function inflatesTo(packed: Uint8Array, plain: Uint8Array): boolean {

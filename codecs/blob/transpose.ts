@@ -144,16 +144,8 @@ export function fSlabsToC(
   count: number,
 ): void {
   const itemSize = dst.BYTES_PER_ELEMENT;
-  const dims = shape.filter((d) => d !== 1);
-  const k = dims.length;
-  const last = dims[k - 1];
-  if (k < 2 || first < 0 || count < 0 || first + count > last) {
-    throw new RangeError(`slabs ${first}..${first + count} of shape [${shape}]`);
-  }
+  const { dims, part, partBytes } = slabRun(shape, first, count, itemSize, bytes.length);
   if (count === 0) return;
-  const part = [...dims.slice(0, -1), count];
-  const srcLength = slabSize(dims) * count * itemSize;
-  if (bytes.length < srcLength) throw new RangeError(`${bytes.length} bytes for ${srcLength}`);
   const dstOffset = first * itemSize;
   permute(
     bytes.buffer as ArrayBuffer,
@@ -163,12 +155,33 @@ export function fSlabsToC(
     dst.buffer as ArrayBuffer,
     dst.byteOffset + dstOffset,
     stridesC(dims, itemSize),
-    k - 1,
+    dims.length - 1,
     part,
     itemSize,
-    srcLength,
+    partBytes,
     dst.byteLength - dstOffset,
   );
+}
+
+/**
+ * The run of slabs `first` to `first + count` of `shape`: the dimensions longer than 1, the
+ * run's own shape (those with the last replaced by `count`) and its bytes, which `room` must hold.
+ */
+function slabRun(
+  shape: readonly number[],
+  first: number,
+  count: number,
+  itemSize: number,
+  room: number,
+): { dims: number[]; part: number[]; partBytes: number } {
+  const dims = shape.filter((d) => d !== 1);
+  const k = dims.length;
+  if (k < 2 || first < 0 || count < 0 || first + count > dims[k - 1]) {
+    throw new RangeError(`slabs ${first}..${first + count} of shape [${shape}]`);
+  }
+  const partBytes = slabSize(dims) * count * itemSize;
+  if (room < partBytes) throw new RangeError(`${room} bytes for ${partBytes}`);
+  return { dims, part: [...dims.slice(0, -1), count], partBytes };
 }
 
 /**
@@ -191,22 +204,14 @@ export function cToFSlabs(
   count: number,
 ): void {
   const itemSize = src.BYTES_PER_ELEMENT;
-  const dims = shape.filter((d) => d !== 1);
-  const k = dims.length;
-  const last = dims[k - 1];
-  if (k < 2 || first < 0 || count < 0 || first + count > last) {
-    throw new RangeError(`slabs ${first}..${first + count} of shape [${shape}]`);
-  }
+  const { dims, part, partBytes } = slabRun(shape, first, count, itemSize, out.length);
   if (count === 0) return;
-  const part = [...dims.slice(0, -1), count];
-  const dstLength = slabSize(dims) * count * itemSize;
-  if (out.length < dstLength) throw new RangeError(`${out.length} bytes for ${dstLength}`);
   const srcOffset = first * itemSize;
   permute(
     src.buffer as ArrayBuffer,
     src.byteOffset + srcOffset,
     stridesC(dims, itemSize),
-    k - 1,
+    dims.length - 1,
     out.buffer as ArrayBuffer,
     out.byteOffset,
     stridesF(part, itemSize),
@@ -214,7 +219,7 @@ export function cToFSlabs(
     part,
     itemSize,
     src.byteLength - srcOffset,
-    dstLength,
+    partBytes,
   );
 }
 

@@ -35,18 +35,60 @@ interface ZlibStream {
   close(): void;
 }
 
-/** The stream's handle and state, or `undefined` (and the stream closed) when they are not there. */
-function usable(stream: ZlibStream): ZlibStream | undefined {
-  const handle = stream._handle;
-  const state = stream._writeState;
-  if (
-    typeof handle?.writeSync !== "function" || !(state instanceof Uint32Array) ||
-    state.length < 2
-  ) {
-    stream.close();
-    return undefined;
+/** One zlib stream's native handle: a step of it, its error, its end. */
+class NativeStream {
+  readonly #stream: ZlibStream;
+  readonly #handle: NativeHandle;
+  readonly #state: Uint32Array;
+  /** The last error zlib reported, if any. */
+  error: string | undefined;
+
+  private constructor(stream: ZlibStream) {
+    this.#stream = stream;
+    this.#handle = stream._handle!;
+    this.#state = stream._writeState!;
+    this.#handle.onerror = (message) => {
+      this.error = message;
+    };
   }
-  return stream;
+
+  /** The native side of `stream`, or `undefined` (and the stream closed) when it is not there. */
+  static of(stream: ZlibStream): NativeStream | undefined {
+    const handle = stream._handle;
+    const state = stream._writeState;
+    if (
+      typeof handle?.writeSync !== "function" || !(state instanceof Uint32Array) ||
+      state.length < 2
+    ) {
+      stream.close();
+      return undefined;
+    }
+    return new NativeStream(stream);
+  }
+
+  /** One `writeSync`; returns the output room and input bytes left over. */
+  step(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    output: Uint8Array,
+    outOffset: number,
+  ): { availOut: number; availIn: number } {
+    this.#handle.writeSync(
+      flush,
+      input,
+      inOffset,
+      input.length - inOffset,
+      output,
+      outOffset,
+      output.length - outOffset,
+    );
+    return { availOut: this.#state[0], availIn: this.#state[1] };
+  }
+
+  close(): void {
+    this.#stream.close();
+  }
 }
 
 /**
@@ -68,27 +110,19 @@ function usable(stream: ZlibStream): ZlibStream | undefined {
  * ```
  */
 export class Inflater {
-  readonly #stream: ZlibStream;
-  readonly #handle: NativeHandle;
-  readonly #state: Uint32Array;
+  readonly #native: NativeStream;
   readonly #input: Uint8Array;
   #inOffset = 0;
-  #error: string | undefined;
 
-  private constructor(stream: ZlibStream, input: Uint8Array) {
-    this.#stream = stream;
-    this.#handle = stream._handle!;
-    this.#state = stream._writeState!;
+  private constructor(native: NativeStream, input: Uint8Array) {
+    this.#native = native;
     this.#input = input;
-    this.#handle.onerror = (message) => {
-      this.#error = message;
-    };
   }
 
   /** An inflater for `input`, or `undefined` when this runtime's `node:zlib` lacks the handle. */
   static open(input: Uint8Array): Inflater | undefined {
-    const stream = usable(createInflate() as unknown as ZlibStream);
-    return stream && new Inflater(stream, input);
+    const native = NativeStream.of(createInflate() as unknown as ZlibStream);
+    return native && new Inflater(native, input);
   }
 
   /**
@@ -99,20 +133,16 @@ export class Inflater {
     let written = 0;
     while (written < out.length) {
       const room = out.length - written;
-      this.#handle.writeSync(
+      const { availOut, availIn } = this.#native.step(
         constants.Z_FINISH,
         this.#input,
         this.#inOffset,
-        this.#input.length - this.#inOffset,
         out,
         written,
-        room,
       );
-      if (this.#error !== undefined) {
-        throw new BlobDecodeError(`Compressed blob is corrupt: ${this.#error}`);
+      if (this.#native.error !== undefined) {
+        throw new BlobDecodeError(`Compressed blob is corrupt: ${this.#native.error}`);
       }
-      const availOut = this.#state[0];
-      const availIn = this.#state[1];
       const consumed = this.#input.length - this.#inOffset - availIn;
       this.#inOffset += consumed;
       written += room - availOut;
@@ -131,7 +161,7 @@ export class Inflater {
 
   /** Frees the native stream. */
   close(): void {
-    this.#stream.close();
+    this.#native.close();
   }
 }
 
@@ -153,21 +183,13 @@ export class Inflater {
  * ```
  */
 export class Deflater {
-  readonly #stream: ZlibStream;
-  readonly #handle: NativeHandle;
-  readonly #state: Uint32Array;
+  readonly #native: NativeStream;
   readonly #out: Uint8Array;
   #outOffset = 0;
-  #error: string | undefined;
 
-  private constructor(stream: ZlibStream, out: Uint8Array) {
-    this.#stream = stream;
-    this.#handle = stream._handle!;
-    this.#state = stream._writeState!;
+  private constructor(native: NativeStream, out: Uint8Array) {
+    this.#native = native;
     this.#out = out;
-    this.#handle.onerror = (message) => {
-      this.#error = message;
-    };
   }
 
   /**
@@ -180,8 +202,8 @@ export class Deflater {
 
   /** A deflater at zlib `level` into `out`, or `undefined` when `node:zlib` lacks the handle. */
   static open(level: number, out: Uint8Array): Deflater | undefined {
-    const stream = usable(createDeflate({ level }) as unknown as ZlibStream);
-    return stream && new Deflater(stream, out);
+    const native = NativeStream.of(createDeflate({ level }) as unknown as ZlibStream);
+    return native && new Deflater(native, out);
   }
 
   /** Deflates `input` (zlib may keep some of it until later calls). */
@@ -199,20 +221,16 @@ export class Deflater {
     let inOffset = 0;
     for (;;) {
       const room = this.#out.length - this.#outOffset;
-      this.#handle.writeSync(
+      const { availOut, availIn } = this.#native.step(
         flush,
         input,
         inOffset,
-        input.length - inOffset,
         this.#out,
         this.#outOffset,
-        room,
       );
-      if (this.#error !== undefined) {
-        throw new BlobEncodeError(`zlib deflate failed: ${this.#error}`);
+      if (this.#native.error !== undefined) {
+        throw new BlobEncodeError(`zlib deflate failed: ${this.#native.error}`);
       }
-      const availOut = this.#state[0];
-      const availIn = this.#state[1];
       inOffset = input.length - availIn;
       this.#outOffset += room - availOut;
       // Done when all input is taken and, when finishing, zlib stopped short of the room it had.
@@ -223,6 +241,6 @@ export class Deflater {
 
   /** Frees the native stream. */
   close(): void {
-    this.#stream.close();
+    this.#native.close();
   }
 }
