@@ -31,6 +31,7 @@ import {
 } from "./errors.ts";
 import type { Attribute, Heading } from "./heading.ts";
 import { tierOfTableName } from "./naming.ts";
+import { countRows, keyParamSql, keysPresentSql, upsertCounting } from "./upsert_count.ts";
 import { toSqlValue } from "./values.ts";
 
 /** Options of `insert` / `insert1`. */
@@ -126,7 +127,13 @@ export function insertAllowedByMake(schema: string, table: string): boolean {
 // ── end of populate's allow-insert hook ─────────────────────────────────────────────────────────
 
 /**
- * Inserts rows into the table of `heading`. Returns the number of rows sent.
+ * Inserts rows into the table of `heading`. Returns the number of rows inserted, plus, with
+ * `replace`, the stored rows overwritten (each once, changed or not; a row given only its key
+ * attributes has nothing to overwrite); rows skipped with `skipDuplicates` do not count (a row
+ * given twice goes in once and counts once). The same count on every backend: PostgreSQL reports it;
+ * on MySQL, whose count includes the duplicates met, the rows holding each batch's keys are
+ * counted in the insert's transaction (see lib/upsert_count.ts). A plain insert adds every row or
+ * fails, so its count is the number of rows, at no extra query.
  *
  * @example
  * ```ts
@@ -299,6 +306,7 @@ export async function insertRows(
   const onDuplicate = options.skipDuplicates ? "skip" : options.replace ? "replace" : "error";
   const target = { schema: heading.schema, table: heading.table, primaryKey: heading.primaryKey };
   const own = !conn.inTransaction;
+  let counted = 0;
   try {
     if (own) await conn.startTransaction();
     for (const g of groups.values()) {
@@ -306,6 +314,7 @@ export async function insertRows(
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
       // Full batches share one statement text (tens of thousands of placeholders).
       const statements = new Map<number, string>();
+      const counting = upsertCounting(dialect, heading, g.columns, onDuplicate);
       const count = g.sizes.length;
       let start = 0;
       while (start < count) {
@@ -327,7 +336,28 @@ export async function insertRows(
           );
           statements.set(end - start, sql);
         }
-        await conn.execute(sql, g.params.slice(start * width, end * width));
+        const params = g.params.slice(start * width, end * width);
+        if (counting === "server") counted += (await conn.execute(sql, params)).affectedRows;
+        else {
+          const present = keysPresent(conn, heading, g.columns, params);
+          if (counting === "keys") {
+            // Every key of the batch is inserted or overwrites its row, so the count is the
+            // distinct keys as the server compares them: the rows holding them afterwards. A
+            // locking read (the batch has locked them all already) sees rows another worker
+            // stored after this transaction's snapshot, which the snapshot would not show when
+            // the batch overwrote them with the values they had.
+            await conn.execute(sql, params);
+            counted += await countRows(conn, `${present.sql} FOR UPDATE`, present.params);
+          } else {
+            // Skipping (or "replacing" with key attributes only, which overwrites nothing): the
+            // rows holding the batch's keys before and after it, in the transaction's snapshot
+            // (REPEATABLE READ, MySQL's default), which shows its own inserts but not rows other
+            // workers add meanwhile: the difference is what the batch added.
+            const before = await countRows(conn, present.sql, present.params);
+            await conn.execute(sql, params);
+            counted += await countRows(conn, present.sql, present.params) - before;
+          }
+        }
         start = end;
       }
     }
@@ -345,7 +375,36 @@ export async function insertRows(
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;
   }
-  return index;
+  // A plain insert adds every row or fails.
+  return onDuplicate === "error" ? index : counted;
+}
+
+/**
+ * The count of the target's rows holding the keys of a batch of rows (`columns` wide, flat
+ * `params`), with the batch's own key parameters.
+ */
+function keysPresent(
+  conn: Connection,
+  heading: Heading,
+  columns: string[],
+  params: unknown[],
+): { sql: string; params: unknown[] } {
+  const keys = heading.primaryKey.filter((k) => columns.includes(k));
+  const at = keys.map((k) => columns.indexOf(k));
+  const attrs = keys.map((k) => heading.attributes.find((a) => a.name === k)!);
+  const keyParams: unknown[] = [];
+  const tuples: string[] = [];
+  for (let row = 0; row < params.length; row += columns.length) {
+    const values = at.map((i, j) => {
+      keyParams.push(params[row + i]);
+      return keyParamSql(attrs[j], conn.placeholder(keyParams.length));
+    });
+    tuples.push(values.length === 1 ? values[0] : `(${values.join(", ")})`);
+  }
+  return {
+    sql: keysPresentSql(conn.kit.dialect, heading, keys, tuples.join(", ")),
+    params: keyParams,
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { finish, type Select, type SqlContext, wrap } from "./expression.ts";
 import type { Heading } from "./heading.ts";
 import type { InsertOptions } from "./insert.ts";
 import type { Query } from "./query.ts";
+import { countRows, keysPresentSql, upsertCounting } from "./upsert_count.ts";
 
 /**
  * Inserts the rows of `query` into the table of `heading`; returns the number of rows inserted,
@@ -89,8 +90,9 @@ export async function insertSelect(
     return (await conn.execute(text, params)).affectedRows;
   };
   try {
-    if (onDuplicate === "error" || !d.upsertCountsFoundRows) return await insert();
-    return await countWritten(conn, heading, cols, onDuplicate, { source, ctx, insert });
+    const counting = upsertCounting(d, heading, cols, onDuplicate);
+    if (counting === "server") return await insert();
+    return await countWritten(conn, heading, counting, { source, ctx, insert });
   } catch (e) {
     if (e instanceof DuplicateError) {
       // The driver's message carries the advice already, unless it came without it.
@@ -121,23 +123,16 @@ interface PendingInsert {
 async function countWritten(
   conn: Connection,
   heading: Heading,
-  cols: string[],
-  onDuplicate: "skip" | "replace",
+  counting: "added" | "keys",
   { source, ctx, insert }: PendingInsert,
 ): Promise<number> {
   const pk = heading.primaryKey;
-  const byName = new Map(heading.attributes.map((a) => [a.name, a]));
-  // A key attribute left to auto-increment gets a fresh value: no row meets a stored one by its
-  // primary key, so the server's count is the rows inserted (unless another unique index turns
-  // one away, which it counts too).
-  if (pk.some((k) => !cols.includes(k) && byName.get(k)?.autoIncrement)) return insert();
   const keys = source.attrs.filter((a) => pk.includes(a.name));
-  const count = async (text: string) => {
+  const count = (text: string) => {
     const { sql, params } = finish(ctx, text, (n) => conn.placeholder(n));
-    const [{ n }] = await conn.query<{ n: number | bigint | string }>(sql, params);
-    return Number(n);
+    return countRows(conn, sql, params);
   };
-  if (onDuplicate === "replace" && cols.some((c) => !pk.includes(c))) {
+  if (counting === "keys") {
     // Each key of the query is inserted or overwrites its row: one row written per key. Counted
     // first, so that a query reading the table itself sees it as the insert does.
     const written = await count(
@@ -152,15 +147,12 @@ async function countWritten(
   // hold the query's keys, counted before and after the insert in one transaction. Its snapshot
   // (REPEATABLE READ, MySQL's default) shows the transaction's own inserts but not the rows
   // other workers add meanwhile, so the difference is what this insert added.
-  const table = `${ctx.q(heading.schema)}.${ctx.q(heading.table)}`;
-  const columns = keys.map((a) => `${table}.${ctx.q(a.name)}`);
-  const present = `SELECT COUNT(*) AS n FROM ${table}${
-    keys.length === 0
-      ? "" // the key is all defaults: at most one row
-      : ` WHERE ${columns.length === 1 ? columns[0] : `(${columns.join(", ")})`} IN (${
-        ctx.render(source, keys)
-      })`
-  }`;
+  const present = keysPresentSql(
+    conn.kit.dialect,
+    heading,
+    keys.map((a) => a.name),
+    ctx.render(source, keys),
+  );
   const own = !conn.inTransaction;
   if (own) await conn.startTransaction();
   try {

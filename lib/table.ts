@@ -144,9 +144,11 @@ export abstract class Table {
    * Inserts rows (objects of attribute values), or the rows of a query (`INSERT … SELECT`, the
    * rows never leave the server). Values of codec attributes are encoded through their codecs and
    * written to their stores first; the rows then go in together, in one transaction. Returns the
-   * number of rows given; from a query, the number of rows inserted plus, with `replace`, the
-   * stored rows overwritten (each once, changed or not; rows given only their key attributes
-   * overwrite nothing): rows skipped with `skipDuplicates` do not count, on any backend.
+   * number of rows inserted plus, with `replace`, the stored rows overwritten (each once, changed
+   * or not; rows given only their key attributes overwrite nothing): rows skipped with
+   * `skipDuplicates` do not count (a row given twice goes in once and counts once): the same count
+   * on every backend, for rows and for a query. Without `skipDuplicates` or `replace` every row
+   * goes in or none does, so the count is the number of rows.
    *
    * @example
    * ```ts

@@ -3,8 +3,8 @@
  * as documented, insert options (`skipDuplicates`, `replace`, `ignoreExtraFields`,
  * `allowDirectInsert`), whole-batch atomicity, clear errors naming table and attribute, and the
  * fetch side (restriction by values and NULL, order, limit/offset, keys, count, fetch1). An insert
- * from a query returns the same count on every backend: rows inserted, plus rows `replace`
- * overwrote, each counted once even when workers insert the same rows at once.
+ * of rows or from a query returns the same count on every backend: rows inserted, plus rows
+ * `replace` overwrote, each counted once even when workers insert the same rows at once.
  *
  * @module
  */
@@ -19,10 +19,12 @@ import {
 } from "../lib/errors.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
 import { Computed, Manual } from "../lib/table.ts";
+import { type InsertOptions, insertRows } from "../lib/insert.ts";
 import { insertSelect } from "../lib/insert_select.ts";
 import { Query } from "../lib/query.ts";
 import { onEveryBackend, openTestConnection } from "./_connections.ts";
 import { scratchName, serverTest } from "./_servers.ts";
+import { scratchStores } from "./_stores.ts";
 
 async function fixture(c: Connection) {
   const name = scratchName("dj_rows_");
@@ -145,9 +147,10 @@ await onEveryBackend(
           e instanceof DuplicateError && e.message.split("skipDuplicates").length === 2 &&
           !e.message.includes(".."),
       );
+      // The skipped row is not counted.
       assert.equal(
         await Animal.insert([{ animal_id: 1, name: "again" }], { skipDuplicates: true }),
-        1,
+        0,
       );
       assert.equal(await Animal.restrict({ animal_id: 1 }).fetch1("name"), "first");
       await Animal.insert1({ animal_id: 1, name: "replaced", sex: "M" }, { replace: true });
@@ -259,6 +262,115 @@ async function copyFixture(c: Connection) {
 }
 
 await onEveryBackend(
+  "insert of rows returns the rows it inserted, plus those replace overwrote",
+  async (c) => {
+    const { Copy, KeyOnly, drop } = await copyFixture(c);
+    const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
+    const reset = async () => {
+      await Copy.deleteQuick();
+      await KeyOnly.deleteQuick();
+      await Copy.insert([{ item: 1, label: "s1" }, { item: 2, label: "old" }]);
+      await KeyOnly.insert([{ item: 1 }]);
+    };
+    const source = [1, 2, 3, 4].map((item) => ({ item, label: `s${item}` }));
+    const keys = source.map(({ item }) => ({ item }));
+    try {
+      await reset();
+      assert.equal(await Copy.insert([source[3]]), 1);
+      // Skipped rows do not count, whether or not their values equal the given ones.
+      assert.equal(await Copy.insert(source, { skipDuplicates: true }), 1);
+      assert.deepEqual(await labels(), ["s1", "old", "s3", "s4"]);
+      assert.equal(await Copy.insert(source, { skipDuplicates: true }), 0);
+      assert.equal(await Copy.insert([], { skipDuplicates: true }), 0);
+      // A new row given twice in one call goes in once and counts once; without
+      // skipDuplicates it is a duplicate, and nothing goes in.
+      const twice = [{ item: 5, label: "a" }, { item: 5, label: "b" }, source[0]];
+      await assert.rejects(Copy.insert(twice), DuplicateError);
+      assert.equal(await Copy.insert(twice, { skipDuplicates: true }), 1);
+      assert.equal(await Copy.restrict({ item: 5 }).fetch1("label"), "a");
+      // replace: 2 rows inserted, 2 overwritten (one of them with the values it had).
+      await reset();
+      assert.equal(await Copy.insert(source, { replace: true }), 4);
+      assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
+      assert.equal(await Copy.insert(source, { replace: true }), 4, "overwritten, unchanged");
+      assert.equal(
+        await Copy.insert([{ item: 2, label: "new" }, { item: 9, label: "s9" }], { replace: true }),
+        2,
+      );
+      assert.deepEqual(await labels(), ["s1", "new", "s3", "s4", "s9"]);
+      // Only key attributes given: nothing to overwrite, so nothing counts but new rows.
+      assert.equal(await KeyOnly.insert(keys, { skipDuplicates: true }), 3);
+      await reset();
+      assert.equal(await KeyOnly.insert(keys, { replace: true }), 3);
+      assert.equal(await KeyOnly.insert(keys, { replace: true }), 0);
+      assert.equal(await KeyOnly.insert([{ item: 7 }, { item: 7 }], { replace: true }), 1);
+      // The same inside a transaction the caller opened.
+      await reset();
+      await c.transaction(async () => {
+        assert.equal(await Copy.insert(source, { skipDuplicates: true }), 2);
+        assert.equal(await Copy.insert(source, { skipDuplicates: true }), 0);
+        assert.equal(await Copy.insert(source, { replace: true }), 4);
+        assert.equal(await KeyOnly.insert(keys, { replace: true }), 3);
+      });
+      assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
+    } finally {
+      await drop();
+    }
+  },
+);
+
+await onEveryBackend(
+  "insert of rows counts keys as the server stores them, and rows with store-backed values",
+  async (c) => {
+    const name = scratchName("dj_rows_");
+    const stores = await scratchStores("file");
+    await c.configureStores(stores.config);
+    const lab = makeSchema(name, { connection: c });
+    @lab
+    class Lot extends Manual {
+      static override definition =
+        "lot : decimal(5,3)\nweight : float32\nat : datetime\n---\nlabel : varchar(16)";
+    }
+    @lab
+    class Trace extends Manual {
+      static override definition = "item : int32\n---\nsamples : <blob@>";
+    }
+    await lab.declare();
+    const lot = (lot: unknown, weight: number, at: string, label = "x") => ({
+      lot,
+      weight,
+      at,
+      label,
+    });
+    try {
+      assert.equal(await Lot.insert([lot("1.500", 0.1, "2024-01-01 00:00:00")]), 1);
+      // The stored row spelled otherwise: the server meets it, and so does the count.
+      const same = [lot(1.5, 0.1, "2024-01-01"), lot("1.5", 0.1, "2024-01-01 00:00", "y")];
+      assert.equal(await Lot.insert(same, { skipDuplicates: true }), 0);
+      const fresh = [lot(2, 0.3, "2024-01-02"), lot("2.000", 0.3, "2024-01-02 00:00:00")];
+      assert.equal(await Lot.insert(fresh, { skipDuplicates: true }), 1);
+      assert.equal(await Lot.insert([same[0], fresh[0]], { replace: true }), 2);
+      assert.equal(await Lot.count(), 2);
+
+      const samples = (n: number) => Float64Array.from({ length: n }, (_, i) => i * n);
+      assert.equal(await Trace.insert([{ item: 1, samples: samples(3) }]), 1);
+      const traces = [1, 2, 3].map((item) => ({ item, samples: samples(item + 10) }));
+      assert.equal(await Trace.insert(traces, { skipDuplicates: true }), 2);
+      assert.equal(await Trace.insert(traces, { skipDuplicates: true }), 0);
+      assert.equal(await Trace.insert(traces, { replace: true }), 3);
+      assert.equal(
+        ((await Trace.restrict({ item: 1 }).fetch1("samples")) as { data: Float64Array }).data
+          .length,
+        11,
+      );
+    } finally {
+      await lab.drop({ cascade: true });
+      await stores.dispose();
+    }
+  },
+);
+
+await onEveryBackend(
   "insert from a query returns the rows it inserted, plus those replace overwrote",
   async (c) => {
     const { Source, Copy, KeyOnly, drop } = await copyFixture(c);
@@ -355,6 +467,73 @@ for (const backend of ["mysql", "postgres"] as const) {
         assert.equal(n.reduce((s, x) => s + x, 0), 249, `counts ${n}`);
         assert.equal(await Copy.count(), 300);
         assert.equal(await Copy.restrict({ item: 299 }).fetch1("label"), "first");
+      } finally {
+        if (blocker.inTransaction) await blocker.cancelTransaction();
+        await drop();
+        for (const conn of conns) await conn.close();
+      }
+    },
+  );
+}
+
+for (const backend of ["mysql", "postgres"] as const) {
+  await serverTest(
+    backend,
+    `${backend}: insert of rows: workers inserting or replacing the same rows at once, each counted`,
+    async () => {
+      const conns = await Promise.all([1, 2, 3, 4, 5].map(() => openTestConnection(backend)));
+      const [blocker, ...workers] = conns;
+      const { name, Copy, drop } = await copyFixture(conns[0]);
+      const my = backend === "mysql";
+      const ids = await Promise.all(workers.map(async (w) =>
+        Number(
+          (await w.query<{ id: unknown }>(
+            my ? "SELECT connection_id() AS id" : "SELECT pg_backend_pid() AS id",
+          ))[0].id,
+        )
+      ));
+      const waiting = async () =>
+        (await blocker.query<{ id: unknown }>(
+          my
+            ? "SELECT trx_mysql_thread_id AS id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+            : "SELECT pid AS id FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+        )).filter((r) => ids.includes(Number(r.id))).length;
+      const d = blocker.kit.dialect;
+      const rows = (from: number) =>
+        Array.from({ length: 300 }, (_, i) => ({ item: from + i, label: `s${from + i}` }));
+      // An open transaction holds the first of the rows, so every worker has opened its own
+      // (and taken its snapshot) before any can insert; then they insert one after another.
+      const race = async (first: { item: number; label: string }, options: InsertOptions) => {
+        await blocker.startTransaction();
+        await blocker.execute(
+          `INSERT INTO ${d.quote(name)}.${d.quote("copy")} (item, label) VALUES (${
+            blocker.placeholder(1)
+          }, ${blocker.placeholder(2)})`,
+          [first.item, first.label],
+        );
+        const counts = Promise.all(workers.map(async (w) => {
+          const heading = await w.heading(name, "copy");
+          return insertRows(w, heading, rows(first.item), options);
+        }));
+        // InnoDB refreshes its transaction list only when it was not read for 0.1 s.
+        for (let i = 0; (await waiting()) < workers.length; i++) {
+          assert.ok(i < 200, "the workers wait for the open transaction");
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        await blocker.commitTransaction();
+        return await counts;
+      };
+      try {
+        await Copy.insert(rows(50).slice(0, 50));
+        const skipped = await race({ item: 0, label: "first" }, { skipDuplicates: true });
+        assert.equal(skipped.reduce((s, x) => s + x, 0), 249, `counts ${skipped}`);
+        assert.equal(await Copy.count(), 300);
+        assert.equal(await Copy.restrict({ item: 0 }).fetch1("label"), "first");
+        // Each worker inserts or overwrites every row, most of them with the values another
+        // worker stored after this one's snapshot was taken.
+        const replaced = await race({ item: 300, label: "s300" }, { replace: true });
+        assert.deepEqual(replaced, [300, 300, 300, 300]);
+        assert.equal(await Copy.count(), 600);
       } finally {
         if (blocker.inTransaction) await blocker.cancelTransaction();
         await drop();
