@@ -82,7 +82,7 @@ for (const shape of SHAPES) {
 }
 
 const ALIGNED_SHAPES = [
-  [300, 400], // the eight-row kernel, with a tail of none
+  [300, 400], // the 32-, 16- and 8-row kernels and their tails
   [37, 41, 43], // 3-D, sides that are not multiples of eight
   [20_001, 3], // a short last axis: the one- and two-row tails
   [3, 20_001], // a short first axis: destination rows in bands

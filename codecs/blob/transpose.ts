@@ -398,7 +398,8 @@ function permute(
 // at a time, so that a step fills a whole 64-byte line, which is then never revisited (with half
 // lines, a 100 MB int32 [1024, 25600] took 74 ms instead of 50: the other half came a tile
 // later, after the line had left the cache, whose sets the power-of-two row stride crowds into
-// few). A band writes eight
+// few). 2- and 1-byte elements go thirty-two at a time (int16 at 10 and 100 MB: 12–24% faster
+// than eight; uint8 up to 20% F → C). A band writes eight
 // destination rows side by side instead. They are copies of one another on purpose: V8 compiles
 // a function for the accesses it has seen, and one function for every width would make each
 // access polymorphic. 8-byte elements move as 64-bit integers: a float64 through DataView
@@ -624,6 +625,52 @@ function move16(
     const end = Math.min(nA, i0 + TILE) * 2;
     const first = d + i0 * dA;
     let j = 0;
+    for (; j + 32 <= nB; j += 32) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      const s8 = s7 + sB, s9 = s8 + sB, s10 = s9 + sB, s11 = s10 + sB;
+      const s12 = s11 + sB, s13 = s12 + sB, s14 = s13 + sB, s15 = s14 + sB;
+      const s16 = s15 + sB, s17 = s16 + sB, s18 = s17 + sB, s19 = s18 + sB;
+      const s20 = s19 + sB, s21 = s20 + sB, s22 = s21 + sB, s23 = s22 + sB;
+      const s24 = s23 + sB, s25 = s24 + sB, s26 = s25 + sB, s27 = s26 + sB;
+      const s28 = s27 + sB, s29 = s28 + sB, s30 = s29 + sB, s31 = s30 + sB;
+      let o = first + j * 2;
+      for (let i = start; i < end; i += 2) {
+        dst.setUint16(o, src.getUint16(s0 + i, true), true);
+        dst.setUint16(o + 2, src.getUint16(s1 + i, true), true);
+        dst.setUint16(o + 4, src.getUint16(s2 + i, true), true);
+        dst.setUint16(o + 6, src.getUint16(s3 + i, true), true);
+        dst.setUint16(o + 8, src.getUint16(s4 + i, true), true);
+        dst.setUint16(o + 10, src.getUint16(s5 + i, true), true);
+        dst.setUint16(o + 12, src.getUint16(s6 + i, true), true);
+        dst.setUint16(o + 14, src.getUint16(s7 + i, true), true);
+        dst.setUint16(o + 16, src.getUint16(s8 + i, true), true);
+        dst.setUint16(o + 18, src.getUint16(s9 + i, true), true);
+        dst.setUint16(o + 20, src.getUint16(s10 + i, true), true);
+        dst.setUint16(o + 22, src.getUint16(s11 + i, true), true);
+        dst.setUint16(o + 24, src.getUint16(s12 + i, true), true);
+        dst.setUint16(o + 26, src.getUint16(s13 + i, true), true);
+        dst.setUint16(o + 28, src.getUint16(s14 + i, true), true);
+        dst.setUint16(o + 30, src.getUint16(s15 + i, true), true);
+        dst.setUint16(o + 32, src.getUint16(s16 + i, true), true);
+        dst.setUint16(o + 34, src.getUint16(s17 + i, true), true);
+        dst.setUint16(o + 36, src.getUint16(s18 + i, true), true);
+        dst.setUint16(o + 38, src.getUint16(s19 + i, true), true);
+        dst.setUint16(o + 40, src.getUint16(s20 + i, true), true);
+        dst.setUint16(o + 42, src.getUint16(s21 + i, true), true);
+        dst.setUint16(o + 44, src.getUint16(s22 + i, true), true);
+        dst.setUint16(o + 46, src.getUint16(s23 + i, true), true);
+        dst.setUint16(o + 48, src.getUint16(s24 + i, true), true);
+        dst.setUint16(o + 50, src.getUint16(s25 + i, true), true);
+        dst.setUint16(o + 52, src.getUint16(s26 + i, true), true);
+        dst.setUint16(o + 54, src.getUint16(s27 + i, true), true);
+        dst.setUint16(o + 56, src.getUint16(s28 + i, true), true);
+        dst.setUint16(o + 58, src.getUint16(s29 + i, true), true);
+        dst.setUint16(o + 60, src.getUint16(s30 + i, true), true);
+        dst.setUint16(o + 62, src.getUint16(s31 + i, true), true);
+        o += dA;
+      }
+    }
     for (; j + 8 <= nB; j += 8) {
       const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
       const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
@@ -713,6 +760,52 @@ function move8(
     const end = Math.min(nA, i0 + TILE);
     const first = d + i0 * dA;
     let j = 0;
+    for (; j + 32 <= nB; j += 32) {
+      const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
+      const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
+      const s8 = s7 + sB, s9 = s8 + sB, s10 = s9 + sB, s11 = s10 + sB;
+      const s12 = s11 + sB, s13 = s12 + sB, s14 = s13 + sB, s15 = s14 + sB;
+      const s16 = s15 + sB, s17 = s16 + sB, s18 = s17 + sB, s19 = s18 + sB;
+      const s20 = s19 + sB, s21 = s20 + sB, s22 = s21 + sB, s23 = s22 + sB;
+      const s24 = s23 + sB, s25 = s24 + sB, s26 = s25 + sB, s27 = s26 + sB;
+      const s28 = s27 + sB, s29 = s28 + sB, s30 = s29 + sB, s31 = s30 + sB;
+      let o = first + j;
+      for (let i = start; i < end; i++) {
+        dst[o] = src[s0 + i];
+        dst[o + 1] = src[s1 + i];
+        dst[o + 2] = src[s2 + i];
+        dst[o + 3] = src[s3 + i];
+        dst[o + 4] = src[s4 + i];
+        dst[o + 5] = src[s5 + i];
+        dst[o + 6] = src[s6 + i];
+        dst[o + 7] = src[s7 + i];
+        dst[o + 8] = src[s8 + i];
+        dst[o + 9] = src[s9 + i];
+        dst[o + 10] = src[s10 + i];
+        dst[o + 11] = src[s11 + i];
+        dst[o + 12] = src[s12 + i];
+        dst[o + 13] = src[s13 + i];
+        dst[o + 14] = src[s14 + i];
+        dst[o + 15] = src[s15 + i];
+        dst[o + 16] = src[s16 + i];
+        dst[o + 17] = src[s17 + i];
+        dst[o + 18] = src[s18 + i];
+        dst[o + 19] = src[s19 + i];
+        dst[o + 20] = src[s20 + i];
+        dst[o + 21] = src[s21 + i];
+        dst[o + 22] = src[s22 + i];
+        dst[o + 23] = src[s23 + i];
+        dst[o + 24] = src[s24 + i];
+        dst[o + 25] = src[s25 + i];
+        dst[o + 26] = src[s26 + i];
+        dst[o + 27] = src[s27 + i];
+        dst[o + 28] = src[s28 + i];
+        dst[o + 29] = src[s29 + i];
+        dst[o + 30] = src[s30 + i];
+        dst[o + 31] = src[s31 + i];
+        o += dA;
+      }
+    }
     for (; j + 8 <= nB; j += 8) {
       const s0 = s + j * sB, s1 = s0 + sB, s2 = s1 + sB, s3 = s2 + sB;
       const s4 = s3 + sB, s5 = s4 + sB, s6 = s5 + sB, s7 = s6 + sB;
