@@ -4,18 +4,9 @@
  * deleted without it, the JSON report, and runtime errors for unknown stores and schemas.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { assertFails, djIn, GOLDEN_IGNORED, loadGoldenCopy, succeeded } from "./_cli.ts";
 import { onEveryBackend } from "./_connections.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 await onEveryBackend("dj gc: reports and deletes only unreferenced objects", async (c) => {
   if (GOLDEN_IGNORED) return;
@@ -47,15 +38,15 @@ await onEveryBackend("dj gc: reports and deletes only unreferenced objects", asy
       /schema-addressed: 7 files stored, 4 objects referenced, 1 files unreferenced \(1,500 bytes\)/,
     );
     assert.ok(dry.includes(`unreferenced:\n  ${strayHash}\n  ${strayFile}\n`), dry);
-    assert.ok(await exists(`${g.dir}/main/${strayHash}`), "a dry run deletes nothing");
+    assert.ok(existsSync(`${g.dir}/main/${strayHash}`), "a dry run deletes nothing");
 
     const wet = JSON.parse(succeeded(await gc("main", "--schema", g.schema, "--json")));
     assert.equal(wet.dryRun, false);
     assert.deepEqual(wet.deleted.sort(), [strayHash, strayFile].sort());
     assert.equal(wet.bytesFreed, 1501);
     assert.deepEqual(wet.errors, []);
-    assert.equal(await exists(`${g.dir}/main/${strayHash}`), false);
-    assert.equal(await exists(`${g.dir}/main/${strayFile}`), false);
+    assert.equal(existsSync(`${g.dir}/main/${strayHash}`), false);
+    assert.equal(existsSync(`${g.dir}/main/${strayFile}`), false);
     // Python's objects are all still there: the rows still fetch, and a second run finds nothing.
     const fetched = await djIn(
       ["fetch", `${g.schema}.Recording`, "--download-path", g.dir],

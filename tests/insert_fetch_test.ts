@@ -261,6 +261,51 @@ async function copyFixture(c: Connection) {
   return { name, Source, Copy, KeyOnly, drop: () => lab.drop({ cascade: true }) };
 }
 
+/**
+ * Runs `insert` on every worker while `blocker`'s open transaction holds the row `held` of the
+ * fixture's `copy` table, so that every worker has opened its own transaction (and taken its
+ * snapshot) before any can insert; then they insert one after another. Returns their counts.
+ */
+async function raceBehindLock(
+  backend: "mysql" | "postgres",
+  blocker: Connection,
+  workers: Connection[],
+  name: string,
+  held: [number, string],
+  insert: (worker: Connection) => Promise<number>,
+): Promise<number[]> {
+  const my = backend === "mysql";
+  const ids = await Promise.all(workers.map(async (w) =>
+    Number(
+      (await w.query<{ id: unknown }>(
+        my ? "SELECT connection_id() AS id" : "SELECT pg_backend_pid() AS id",
+      ))[0].id,
+    )
+  ));
+  const waiting = async () =>
+    (await blocker.query<{ id: unknown }>(
+      my
+        ? "SELECT trx_mysql_thread_id AS id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+        : "SELECT pid AS id FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+    )).filter((r) => ids.includes(Number(r.id))).length;
+  const d = blocker.kit.dialect;
+  await blocker.startTransaction();
+  await blocker.execute(
+    `INSERT INTO ${d.quote(name)}.${d.quote("copy")} (item, label) VALUES (${
+      blocker.placeholder(1)
+    }, ${blocker.placeholder(2)})`,
+    held,
+  );
+  const counts = Promise.all(workers.map(insert));
+  // InnoDB refreshes its transaction list only when it was not read for 0.1 s.
+  for (let i = 0; (await waiting()) < workers.length; i++) {
+    assert.ok(i < 200, "the workers wait for the open transaction");
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  await blocker.commitTransaction();
+  return await counts;
+}
+
 await onEveryBackend(
   "insert of rows returns the rows it inserted, plus those replace overwrote",
   async (c) => {
@@ -423,47 +468,23 @@ for (const backend of ["mysql", "postgres"] as const) {
       const conns = await Promise.all([1, 2, 3, 4, 5].map(() => openTestConnection(backend)));
       const [blocker, ...workers] = conns;
       const { name, Source, Copy, drop } = await copyFixture(conns[0]);
-      const my = backend === "mysql";
-      const ids = await Promise.all(workers.map(async (w) =>
-        Number(
-          (await w.query<{ id: unknown }>(
-            my ? "SELECT connection_id() AS id" : "SELECT pg_backend_pid() AS id",
-          ))[0].id,
-        )
-      ));
-      const waiting = async () =>
-        (await blocker.query<{ id: unknown }>(
-          my
-            ? "SELECT trx_mysql_thread_id AS id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
-            : "SELECT pid AS id FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
-        )).filter((r) => ids.includes(Number(r.id))).length;
       try {
         await Source.insert(
           Array.from({ length: 300 }, (_, item) => ({ item, label: `s${item}` })),
         );
         await Copy.insert(Source.restrict("item < 50"));
-        // An open transaction holds one of the rows, so every worker has looked at the table
-        // before any can insert; then they insert one after another.
-        const d = blocker.kit.dialect;
-        await blocker.startTransaction();
-        await blocker.execute(
-          `INSERT INTO ${d.quote(name)}.${d.quote("copy")} (item, label) VALUES (${
-            blocker.placeholder(1)
-          }, ${blocker.placeholder(2)})`,
+        const n = await raceBehindLock(
+          backend,
+          blocker,
+          workers,
+          name,
           [299, "first"],
+          async (w) => {
+            const heading = await w.heading(name, "copy");
+            const source = Query.table(name, "source", () => Promise.resolve(w));
+            return insertSelect(w, heading, source, { skipDuplicates: true });
+          },
         );
-        const counts = Promise.all(workers.map(async (w) => {
-          const heading = await w.heading(name, "copy");
-          const source = Query.table(name, "source", () => Promise.resolve(w));
-          return insertSelect(w, heading, source, { skipDuplicates: true });
-        }));
-        // InnoDB refreshes its transaction list only when it was not read for 0.1 s.
-        for (let i = 0; (await waiting()) < workers.length; i++) {
-          assert.ok(i < 200, "the workers wait for the open transaction");
-          await new Promise((r) => setTimeout(r, 150));
-        }
-        await blocker.commitTransaction();
-        const n = await counts;
         assert.equal(n.reduce((s, x) => s + x, 0), 249, `counts ${n}`);
         assert.equal(await Copy.count(), 300);
         assert.equal(await Copy.restrict({ item: 299 }).fetch1("label"), "first");
@@ -484,45 +505,13 @@ for (const backend of ["mysql", "postgres"] as const) {
       const conns = await Promise.all([1, 2, 3, 4, 5].map(() => openTestConnection(backend)));
       const [blocker, ...workers] = conns;
       const { name, Copy, drop } = await copyFixture(conns[0]);
-      const my = backend === "mysql";
-      const ids = await Promise.all(workers.map(async (w) =>
-        Number(
-          (await w.query<{ id: unknown }>(
-            my ? "SELECT connection_id() AS id" : "SELECT pg_backend_pid() AS id",
-          ))[0].id,
-        )
-      ));
-      const waiting = async () =>
-        (await blocker.query<{ id: unknown }>(
-          my
-            ? "SELECT trx_mysql_thread_id AS id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
-            : "SELECT pid AS id FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
-        )).filter((r) => ids.includes(Number(r.id))).length;
-      const d = blocker.kit.dialect;
       const rows = (from: number) =>
         Array.from({ length: 300 }, (_, i) => ({ item: from + i, label: `s${from + i}` }));
-      // An open transaction holds the first of the rows, so every worker has opened its own
-      // (and taken its snapshot) before any can insert; then they insert one after another.
-      const race = async (first: { item: number; label: string }, options: InsertOptions) => {
-        await blocker.startTransaction();
-        await blocker.execute(
-          `INSERT INTO ${d.quote(name)}.${d.quote("copy")} (item, label) VALUES (${
-            blocker.placeholder(1)
-          }, ${blocker.placeholder(2)})`,
-          [first.item, first.label],
-        );
-        const counts = Promise.all(workers.map(async (w) => {
+      const race = (first: { item: number; label: string }, options: InsertOptions) =>
+        raceBehindLock(backend, blocker, workers, name, [first.item, first.label], async (w) => {
           const heading = await w.heading(name, "copy");
           return insertRows(w, heading, rows(first.item), options);
-        }));
-        // InnoDB refreshes its transaction list only when it was not read for 0.1 s.
-        for (let i = 0; (await waiting()) < workers.length; i++) {
-          assert.ok(i < 200, "the workers wait for the open transaction");
-          await new Promise((r) => setTimeout(r, 150));
-        }
-        await blocker.commitTransaction();
-        return await counts;
-      };
+        });
       try {
         await Copy.insert(rows(50).slice(0, 50));
         const skipped = await race({ item: 0, label: "first" }, { skipDuplicates: true });
