@@ -15,6 +15,7 @@ import { schema as makeSchema } from "../lib/schema.ts";
 import { Manual } from "../lib/table.ts";
 import { scratchName } from "./_servers.ts";
 import { onEveryBackendAndStore } from "./_stores.ts";
+import { noisyDoubles } from "./_blob_data.ts";
 
 /** Bytes placed `offset` bytes into a fresh buffer. */
 function placed(bytes: Uint8Array, offset: number): Uint8Array {
@@ -28,17 +29,8 @@ function bufferOf(a: NDArray): ArrayBufferLike {
   return (a.data as ArrayBufferView).buffer;
 }
 
-/** Doubles in [0, 1) with every mantissa bit noisy: they do not compress. */
-function noisy(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-  for (let i = 0; i < n; i++) out[i] = (next() + next() / 4294967296) / 4294967296;
-  return out;
-}
-
 Deno.test("unpack adopt: an aligned 1-D plane is used in place, the values are the same", () => {
-  const values = noisy(5000, 1);
+  const values = noisyDoubles(5000, 1);
   const bytes = placed(pack(NDArray.from(values), { compress: false }), BLOB_ADOPT_OFFSET);
   const back = unpack(bytes, { adopt: true }) as NDArray;
   assert.equal(bufferOf(back), bytes.buffer);
@@ -51,7 +43,7 @@ Deno.test("unpack adopt: an aligned 1-D plane is used in place, the values are t
 });
 
 Deno.test("unpack adopt: misaligned, reordered, small or compressed planes are copied", () => {
-  const values = noisy(6000, 2);
+  const values = noisyDoubles(6000, 2);
   const plain = pack(NDArray.from(values), { compress: false });
   // Misaligned in its buffer: copied.
   const off = placed(plain, 0);
@@ -94,8 +86,8 @@ Deno.test("unpack adopt: bool, int and complex planes keep their values", () => 
   const i = unpack(ib, { adopt: true }) as NDArray;
   assert.equal(bufferOf(i), ib.buffer);
   assert.deepEqual(Array.from(i.data as Int32Array), Array.from(ints.data as Int32Array));
-  const re = noisy(3000, 3);
-  const im = noisy(3000, 4);
+  const re = noisyDoubles(3000, 3);
+  const im = noisyDoubles(3000, 4);
   const cplx = new NDArray("complex128", [3000], re, im);
   const cb = placed(pack(cplx, { compress: false }), BLOB_ADOPT_OFFSET);
   const c = unpack(cb, { adopt: true }) as NDArray;
@@ -122,10 +114,10 @@ async function declare(c: Connection): Promise<{ T: typeof Manual; drop: () => P
 await onEveryBackendAndStore("<blob@> fetch adopts the download of a big 1-D array", async (c) => {
   const { T, drop } = await declare(c);
   try {
-    const line = noisy(300_000, 5); // 2.4 MB of noise: stored uncompressed
-    const grid = NDArray.from(noisy(120_000, 6), [300, 400]);
+    const line = noisyDoubles(300_000, 5); // 2.4 MB of noise: stored uncompressed
+    const grid = NDArray.from(noisyDoubles(120_000, 6), [300, 400]);
     const zeros = NDArray.from(new Float64Array(200_000));
-    const nested = { trace: NDArray.from(noisy(1000, 7)), rate: 30, label: "ok" };
+    const nested = { trace: NDArray.from(noisyDoubles(1000, 7)), rate: 30, label: "ok" };
     await T.insert([
       { id: 1, v: NDArray.from(line) },
       { id: 2, v: grid },
@@ -167,7 +159,7 @@ Deno.test("a <blob> codec registered in place of the built-in one decodes <blob@
     await c.configureStores(stores.config);
     const { T, drop } = await declare(c);
     try {
-      await T.insert1({ id: 1, v: NDArray.from(noisy(200_000, 8)) });
+      await T.insert1({ id: 1, v: NDArray.from(noisyDoubles(200_000, 8)) });
       const back = await T.restrict({ id: 1 }).fetch1("v") as { replaced: NDArray };
       assert.equal((back.replaced.data as Float64Array).length, 200_000);
     } finally {

@@ -8,6 +8,7 @@
 import { inflateSync } from "node:zlib";
 import { BlobEncodeError, NDArray, pack, unpack } from "../mod.ts";
 import { assert, assertThrowsA } from "./_blob_equal.ts";
+import { noisyDoubles } from "./_blob_data.ts";
 
 const ZL123 = "ZL123\0";
 
@@ -17,12 +18,7 @@ function isZl123(bytes: Uint8Array): boolean {
 
 /** Uniform doubles in [0, 1): deflate saves only about 6% on their bytes. */
 function noisy(n: number, seed = 7): NDArray {
-  const out = new Float64Array(n);
-  let s = seed;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-  // Two draws per double so that all 52 mantissa bits are noise.
-  for (let i = 0; i < n; i++) out[i] = (next() + next() / 4294967296) / 4294967296;
-  return NDArray.from(out);
+  return NDArray.from(noisyDoubles(n, seed));
 }
 
 function smooth(n: number): NDArray {

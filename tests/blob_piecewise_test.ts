@@ -21,6 +21,7 @@ import { inflateArray } from "../codecs/blob/inflate_array.ts";
 import { Inflater } from "../codecs/blob/zlib_into.ts";
 import { type DType, NDArray, pack, unpack } from "../mod.ts";
 import { assert, assertBlobEqual, assertThrowsA, bytesEqual } from "./_blob_equal.ts";
+import { noisyDoubles } from "./_blob_data.ts";
 
 const MB = 1024 * 1024;
 
@@ -268,14 +269,9 @@ Deno.test("piecewise deflate: pack's stream inflates to the plain route's blob, 
 });
 
 Deno.test("piecewise deflate: incompressible data is stored plain, as by the plain route", () => {
-  let s = 99;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
   for (const shape of [[600_000], [1000, 600], [60, 100, 100]]) {
     const n = shape.reduce((x, y) => x * y, 1);
-    const noisy = NDArray.from(
-      new Float64Array(n).map(() => (next() + next() / 2 ** 32) / 2 ** 32),
-      shape,
-    );
+    const noisy = NDArray.from(noisyDoubles(n, 99), shape);
     const policy = { level: 6, skipIncompressible: true };
     assert(
       deflateArray(noisy, policy, (k) => new Uint8Array(k)) === "plain",

@@ -15,23 +15,15 @@ import { Manual } from "../lib/table.ts";
 import { computeHash } from "../stores/paths.ts";
 import { scratchName } from "./_servers.ts";
 import { onEveryBackendAndStore } from "./_stores.ts";
+import { noisyDoubles } from "./_blob_data.ts";
 
 const MiB = 1024 * 1024;
 
-/** Doubles in [0, 1) with every mantissa bit noisy: they do not compress. */
-function noisy(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-  for (let i = 0; i < n; i++) out[i] = (next() + next() / 4294967296) / 4294967296;
-  return out;
-}
-
 Deno.test("pack with allocate: the same bytes as pack, in the supplied memory", () => {
   const values: unknown[] = [
-    NDArray.from(noisy(300_000, 1)), // one big plane
-    NDArray.from(noisy(240_000, 2), [400, 600]), // reordered on the way in
-    { big: NDArray.from(noisy(200_000, 3)), after: "more items after the big plane", n: 7 },
+    NDArray.from(noisyDoubles(300_000, 1)), // one big plane
+    NDArray.from(noisyDoubles(240_000, 2), [400, 600]), // reordered on the way in
+    { big: NDArray.from(noisyDoubles(200_000, 3)), after: "more items after the big plane", n: 7 },
     NDArray.from(new Float64Array(400_000)), // compresses: new memory
     { small: [1, 2, 3] }, // never reaches 1 MiB
   ];
@@ -90,11 +82,11 @@ Deno.test("pack: results stay intact while later packs reuse memory for compress
   // (incompressible) must own its bytes, whatever is packed after it.
   const smooth = (n: number) => Float64Array.from({ length: n }, (_, i) => Math.round(i / 100));
   const values = [
-    NDArray.from(noisy(300_000, 11)), // stored plain
+    NDArray.from(noisyDoubles(300_000, 11)), // stored plain
     NDArray.from(smooth(300_000)), // compressed: its plain blob goes back to the pool
-    NDArray.from(noisy(200_000, 12), [400, 500]), // plain, in the reused (longer) memory
+    NDArray.from(noisyDoubles(200_000, 12), [400, 500]), // plain, in the reused (longer) memory
     NDArray.from(smooth(400_000), [800, 500]), // compressed
-    NDArray.from(noisy(300_000, 13)), // plain
+    NDArray.from(noisyDoubles(300_000, 13)), // plain
   ];
   const results = values.map((v) => pack(v));
   const expected = values.map((v) => pack(v, { compress: false }));
@@ -113,7 +105,10 @@ Deno.test("pack: results stay intact while later packs reuse memory for compress
 
 Deno.test("pack with allocate: a buffer that is too short is an error", () => {
   assert.throws(
-    () => pack(NDArray.from(noisy(200_000, 4)), { allocate: (size) => new Uint8Array(size - 1) }),
+    () =>
+      pack(NDArray.from(noisyDoubles(200_000, 4)), {
+        allocate: (size) => new Uint8Array(size - 1),
+      }),
     (e: unknown) => e instanceof BlobEncodeError && /at least/.test(e.message),
   );
 });
@@ -173,7 +168,7 @@ await onEveryBackendAndStore(
       // buffers are reused, and no row may see another's bytes.
       for (const round of [0, 1]) {
         const values = [0, 1, 2, 3].map((i) =>
-          NDArray.from(noisy(150_000 + 1000 * i, 10 * round + i))
+          NDArray.from(noisyDoubles(150_000 + 1000 * i, 10 * round + i))
         );
         await Arrays.insert(values.map((v, i) => ({ id: 10 * round + i, v })));
         for (const [i, v] of values.entries()) {
