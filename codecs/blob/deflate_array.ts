@@ -48,6 +48,9 @@ export function deflateArray(
   if (kindOf(value) !== "ndarray") return undefined;
   const a = value as NDArray;
   if (a.dtype === "object" || a.dtype === "bool") return undefined;
+  // Small arrays leave first, before any work: pack calls this for every value it compresses.
+  const dataBytes = (a.data as ArrayBufferView).byteLength * (a.imag === undefined ? 1 : 2);
+  if (dataBytes + 21 + 8 * a.shape.length < STREAM_FROM) return undefined;
   const planes = [a.data, ...(a.imag === undefined ? [] : [a.imag])].map((p) =>
     bitView(p as ArrayBufferView & { readonly BYTES_PER_ELEMENT: number })
   );
