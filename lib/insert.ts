@@ -26,6 +26,7 @@ import {
   DataJointError,
   DuplicateError,
   MissingAttributeError,
+  QueryError,
   UnknownAttributeError,
   withContext,
 } from "./errors.ts";
@@ -62,6 +63,87 @@ interface RowGroup {
   columns: string[];
   params: unknown[];
   sizes: number[];
+  /** With `replace`: where the primary-key attributes are in `columns` (null: not all are). */
+  keyAt?: number[] | null;
+  /** Rows given again later, in another group, with `replace`: their size is -1. */
+  dropped: number;
+}
+
+/**
+ * A text that is equal for two rows exactly when their primary-key values, as converted for the
+ * driver, are: `undefined` when a key attribute is missing (auto-increment) or its value has no
+ * plain form, in which case the row is not compared.
+ */
+function keyText(values: readonly unknown[]): string | undefined {
+  const parts: string[] = [];
+  for (const v of values) {
+    if (typeof v === "string") parts.push(`s${v}`);
+    else if (typeof v === "number" || typeof v === "bigint") parts.push(`n${v}`);
+    else if (v instanceof Date) parts.push(`t${v.getTime()}`);
+    else if (v instanceof Uint8Array) parts.push(`b${Array.from(v).join(",")}`);
+    else return undefined;
+  }
+  // JSON keeps the parts apart whatever characters the strings hold.
+  return JSON.stringify(parts);
+}
+
+/**
+ * With `replace`, a key given again replaces its earlier row: in place when both give the same
+ * attributes, otherwise the earlier row is dropped from its group. Returns the place in `g` of
+ * an earlier row to overwrite with the row just added (its values from `start`), if any.
+ */
+function replaceEarlier(
+  g: RowGroup,
+  heading: Heading,
+  start: number,
+  seen: Map<string, { g: RowGroup; at: number }>,
+): number | undefined {
+  if (g.keyAt === undefined) {
+    const at = heading.primaryKey.map((k) => g.columns.indexOf(k));
+    g.keyAt = at.includes(-1) ? null : at;
+  }
+  if (g.keyAt === null) return undefined;
+  const text = keyText(g.keyAt.map((i) => g.params[start + i]));
+  if (text === undefined) return undefined;
+  const earlier = seen.get(text);
+  if (earlier?.g === g) return earlier.at;
+  if (earlier !== undefined) {
+    earlier.g.sizes[earlier.at] = -1;
+    earlier.g.dropped++;
+  }
+  seen.set(text, { g, at: g.sizes.length });
+  return undefined;
+}
+
+/** The parameters of the rows `start` to `end` of `g` that were not dropped. */
+function liveParams(g: RowGroup, start: number, end: number): unknown[] {
+  const width = g.columns.length;
+  const out: unknown[] = [];
+  for (let r = start; r < end; r++) {
+    if (g.sizes[r] < 0) continue;
+    for (let i = r * width; i < (r + 1) * width; i++) out.push(g.params[i]);
+  }
+  return out;
+}
+
+/** The driver values of the primary key of `row` (`undefined` when one is not given). */
+function keyValues(
+  heading: Heading,
+  byName: Map<string, Attribute>,
+  row: Record<string, unknown>,
+  dialect: Connection["kit"]["dialect"],
+): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const k of heading.primaryKey) {
+    if (!(k in row)) return undefined;
+    try {
+      out.push(toSqlValue(byName.get(k)!, row[k], dialect));
+    } catch {
+      // The insert reports it, with the row's place.
+      return undefined;
+    }
+  }
+  return out;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
@@ -130,7 +212,8 @@ export function insertAllowedByMake(schema: string, table: string): boolean {
  * Inserts rows into the table of `heading`. Returns the number of rows inserted, plus, with
  * `replace`, the stored rows overwritten (each once, changed or not; a row given only its key
  * attributes has nothing to overwrite); rows skipped with `skipDuplicates` do not count (a row
- * given twice goes in once and counts once). The same count on every backend: PostgreSQL reports it;
+ * given twice goes in once and counts once; with `replace`, a key given twice goes in once, with
+ * the values of its last row). The same count on every backend: PostgreSQL reports it;
  * on MySQL, whose count includes the duplicates met, the rows holding each batch's keys are
  * counted in the insert's transaction (see lib/upsert_count.ts). A plain insert adds every row or
  * fails, so its count is the number of rows, at no extra query.
@@ -177,7 +260,9 @@ export async function insertRows(
     if (last === undefined || !sameNames(last.columns, columns)) {
       const sig = columns.join("\0");
       last = groups.get(sig);
-      if (last === undefined) groups.set(sig, last = { columns, params: [], sizes: [] });
+      if (last === undefined) {
+        groups.set(sig, last = { columns, params: [], sizes: [], dropped: 0 });
+      }
     }
     return last;
   };
@@ -185,6 +270,11 @@ export async function insertRows(
   // with codecs are encoded once every row is checked, since encoding writes store objects.
   const withCodecs = [...byName.values()].some((a) => a.kind === "codec");
   const checked: Record<string, unknown>[] = [];
+  // With replace, a key given again replaces the earlier row in place (its last values win, as
+  // with MySQL's REPLACE): PostgreSQL refuses one upsert that touches a row twice.
+  const replacing = options.replace === true;
+  const checkedOfKey = new Map<string, number>();
+  const rowOfKey = new Map<string, { g: RowGroup; at: number }>();
   let index = 0;
   for (const row of rows) {
     if (typeof row !== "object" || row === null || Array.isArray(row)) {
@@ -236,10 +326,19 @@ export async function insertRows(
         );
       }
     }
-    if (withCodecs) checked.push(clean);
-    else {
+    if (withCodecs) {
+      const values = replacing ? keyValues(heading, byName, clean, dialect) : undefined;
+      const text = values && keyText(values);
+      const at = text === undefined ? undefined : checkedOfKey.get(text);
+      if (at !== undefined) checked[at] = clean;
+      else {
+        if (text !== undefined) checkedOfKey.set(text, checked.length);
+        checked.push(clean);
+      }
+    } else {
       const columns = clean === row ? names : Object.keys(clean);
       const g = groupOf(columns);
+      const start = g.params.length;
       let size = 0;
       for (const name of columns) {
         let v: unknown;
@@ -251,7 +350,15 @@ export async function insertRows(
         g.params.push(v);
         size += byteSize(v);
       }
-      g.sizes.push(size);
+      const at = replacing ? replaceEarlier(g, heading, start, rowOfKey) : undefined;
+      if (at === undefined) g.sizes.push(size);
+      else {
+        // The new values go over the earlier row's.
+        const width = columns.length;
+        for (let i = 0; i < width; i++) g.params[at * width + i] = g.params[start + i];
+        g.params.length = start;
+        g.sizes[at] = size;
+      }
     }
     index++;
   }
@@ -320,23 +427,28 @@ export async function insertRows(
       while (start < count) {
         let end = start;
         let bytes = 0;
-        while (end < count && end - start < perStatement) {
-          if (end > start && bytes + g.sizes[end] > MAX_BATCH_BYTES) break;
-          bytes += g.sizes[end];
+        let rows = 0;
+        while (end < count && rows < perStatement) {
+          const size = g.sizes[end];
+          if (size < 0) {
+            end++;
+            continue;
+          }
+          if (rows > 0 && bytes + size > MAX_BATCH_BYTES) break;
+          bytes += size;
+          rows++;
           end++;
         }
-        let sql = statements.get(end - start);
+        const params = g.dropped === 0
+          ? g.params.slice(start * width, end * width)
+          : liveParams(g, start, end);
+        start = end;
+        if (rows === 0) continue;
+        let sql = statements.get(rows);
         if (sql === undefined) {
-          sql = dialect.insert(
-            target,
-            g.columns,
-            end - start,
-            (n) => conn.placeholder(n),
-            onDuplicate,
-          );
-          statements.set(end - start, sql);
+          sql = dialect.insert(target, g.columns, rows, (n) => conn.placeholder(n), onDuplicate);
+          statements.set(rows, sql);
         }
-        const params = g.params.slice(start * width, end * width);
         if (counting === "server") counted += (await conn.execute(sql, params)).affectedRows;
         else {
           const present = keysPresent(conn, heading, g.columns, params);
@@ -358,25 +470,50 @@ export async function insertRows(
             counted += await countRows(conn, present.sql, present.params) - before;
           }
         }
-        start = end;
       }
     }
     if (own) await conn.commitTransaction();
   } catch (e) {
     if (own && conn.inTransaction) await conn.cancelTransaction().catch(() => {});
     await undoWrites(conn, written);
-    if (e instanceof DuplicateError) {
-      // The driver's message carries the advice already, unless it came without it.
-      const advice = e.message.includes("skipDuplicates")
-        ? ""
-        : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
-      throw new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
-    }
+    const failure = insertFailure(e, table, onDuplicate);
+    if (failure !== e) throw failure;
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);
     throw e;
   }
   // A plain insert adds every row or fails.
   return onDuplicate === "error" ? index : counted;
+}
+
+/**
+ * The error an insert into `table` that failed with `e` throws: a duplicate key with advice on
+ * the options that allow it, or a replace that met one key twice (PostgreSQL refuses one upsert
+ * touching a row twice; rows given twice are merged before, unless spelled differently); `e`
+ * itself otherwise.
+ *
+ * @example
+ * ```ts
+ * import { insertFailure } from "./insert.ts";
+ * import { DuplicateError } from "./errors.ts";
+ * const e = insertFailure(new DuplicateError("Duplicate entry '1'"), "`lab`.`animal`", "error");
+ * console.log((e as Error).message.includes("skipDuplicates")); // true
+ * ```
+ */
+export function insertFailure(e: unknown, table: string, onDuplicate: string): unknown {
+  if (e instanceof QueryError && e.code === "21000" && onDuplicate === "replace") {
+    return new DuplicateError(
+      `${table}: this replace gives one primary key twice (rows spelling it two ways, such as 1.5 and "1.500", or a query whose rows repeat it): give each key once`,
+      { cause: e, code: e.code },
+    );
+  }
+  if (e instanceof DuplicateError) {
+    // The driver's message carries the advice already, unless it came without it.
+    const advice = e.message.includes("skipDuplicates")
+      ? ""
+      : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
+    return new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
+  }
+  return e;
 }
 
 /**

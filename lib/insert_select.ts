@@ -16,10 +16,10 @@
  * @module
  */
 import type { Connection } from "./connection.ts";
-import { DataJointError, DuplicateError, UnknownAttributeError } from "./errors.ts";
+import { DataJointError, UnknownAttributeError } from "./errors.ts";
 import { finish, type Select, type SqlContext, wrap } from "./expression.ts";
 import type { Heading } from "./heading.ts";
-import type { InsertOptions } from "./insert.ts";
+import { insertFailure, type InsertOptions } from "./insert.ts";
 import type { Query } from "./query.ts";
 import { countRows, keysPresentSql, upsertCounting } from "./upsert_count.ts";
 
@@ -94,14 +94,7 @@ export async function insertSelect(
     if (counting === "server") return await insert();
     return await countWritten(conn, heading, counting, { source, ctx, insert });
   } catch (e) {
-    if (e instanceof DuplicateError) {
-      // The driver's message carries the advice already, unless it came without it.
-      const advice = e.message.includes("skipDuplicates")
-        ? ""
-        : ". Insert with { skipDuplicates: true } to skip rows whose key exists, or { replace: true } to overwrite them";
-      throw new DuplicateError(`${table}: ${e.message}${advice}`, { cause: e, code: e.code });
-    }
-    throw e;
+    throw insertFailure(e, table, onDuplicate);
   }
 }
 

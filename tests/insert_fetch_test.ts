@@ -257,8 +257,13 @@ async function copyFixture(c: Connection) {
   class KeyOnly extends Manual {
     static override definition = "item : int32";
   }
+  @lab
+  class Remarked extends Manual {
+    static override definition =
+      "item : int32\n---\nlabel : varchar(16)\nremark = null : varchar(16)";
+  }
   await lab.declare();
-  return { name, Source, Copy, KeyOnly, drop: () => lab.drop({ cascade: true }) };
+  return { name, Source, Copy, KeyOnly, Remarked, drop: () => lab.drop({ cascade: true }) };
 }
 
 /**
@@ -309,7 +314,7 @@ async function raceBehindLock(
 await onEveryBackend(
   "insert of rows returns the rows it inserted, plus those replace overwrote",
   async (c) => {
-    const { Copy, KeyOnly, drop } = await copyFixture(c);
+    const { Copy, KeyOnly, Remarked, drop } = await copyFixture(c);
     const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
     const reset = async () => {
       await Copy.deleteQuick();
@@ -343,6 +348,49 @@ await onEveryBackend(
         2,
       );
       assert.deepEqual(await labels(), ["s1", "new", "s3", "s4", "s9"]);
+      // A key given twice in one call: the last row wins, as MySQL's REPLACE does, and it
+      // counts once, new or stored (PostgreSQL refuses one upsert touching a row twice).
+      const again = [{ item: 6, label: "a" }, { item: 2, label: "x" }, { item: 6, label: "b" }];
+      assert.equal(await Copy.insert([...again, { item: 2, label: "y" }], { replace: true }), 2);
+      assert.deepEqual(await labels(), ["s1", "y", "s3", "s4", "b", "s9"]);
+      // The last row wins also when the rows give different attributes.
+      const mixed = [
+        { item: 1, label: "a", remark: "r" },
+        { item: 1, label: "b" },
+        { item: 2, label: "c" },
+        { item: 1, label: "d", remark: "s" },
+      ];
+      assert.equal(await Remarked.insert(mixed, { replace: true }), 2);
+      assert.deepEqual(await Remarked.toDicts({ orderBy: "item" }), [
+        { item: 1, label: "d", remark: "s" },
+        { item: 2, label: "c", remark: null },
+      ]);
+      // Past one statement (10,000 rows of three attributes): every key given three times,
+      // alternately with and without remark; the last row of each key wins.
+      await Remarked.deleteQuick();
+      const many = [];
+      for (let round = 0; round < 3; round++) {
+        for (let item = 0; item < 6000; item++) {
+          const label = `${round}-${item}`;
+          many.push((item + round) % 2 ? { item, label } : { item, label, remark: `${round}` });
+        }
+      }
+      assert.equal(await Remarked.insert(many, { replace: true }), 6000);
+      const stored = await Remarked.toDicts({ orderBy: "item" });
+      assert.equal(stored.length, 6000);
+      for (const { item, label, remark } of stored) {
+        assert.equal(label, `2-${item}`);
+        assert.equal(remark, (item as number) % 2 ? null : "2");
+      }
+      await Remarked.deleteQuick();
+      await Remarked.insert(mixed, { replace: true });
+      // replace overwrites the attributes given (reference README, bug 23): remark stays.
+      assert.equal(await Remarked.insert(mixed.slice(0, 2), { replace: true }), 1);
+      assert.deepEqual(await Remarked.restrict({ item: 1 }).fetch1(), {
+        item: 1,
+        label: "b",
+        remark: "s",
+      });
       // Only key attributes given: nothing to overwrite, so nothing counts but new rows.
       assert.equal(await KeyOnly.insert(keys, { skipDuplicates: true }), 3);
       await reset();
@@ -403,6 +451,27 @@ await onEveryBackend(
       assert.equal(await Trace.insert(traces, { skipDuplicates: true }), 2);
       assert.equal(await Trace.insert(traces, { skipDuplicates: true }), 0);
       assert.equal(await Trace.insert(traces, { replace: true }), 3);
+      // The same key twice: only the last row's object is written.
+      const twice = [{ item: 4, samples: samples(4) }, { item: 4, samples: samples(5) }];
+      assert.equal(await Trace.insert(twice, { replace: true }), 1);
+      assert.equal(
+        ((await Trace.restrict({ item: 4 }).fetch1("samples")) as { data: Float64Array }).data
+          .length,
+        5,
+      );
+      // Spelled otherwise, the same key twice is the server's to find: MySQL keeps the last;
+      // PostgreSQL refuses the statement, with advice.
+      const spelled = [lot(3, 0.5, "2024-01-03"), lot("3.000", 0.5, "2024-01-03", "z")];
+      if (c.kit.dialect.name === "mysql") {
+        assert.equal(await Lot.insert(spelled, { replace: true }), 1);
+        assert.equal(await Lot.restrict({ lot: 3 }).fetch1("label"), "z");
+      } else {
+        await assert.rejects(
+          Lot.insert(spelled, { replace: true }),
+          (e: Error) => e instanceof DuplicateError && /give each key once/.test(e.message),
+        );
+        assert.equal(await Lot.restrict({ lot: 3 }).count(), 0);
+      }
       assert.equal(
         ((await Trace.restrict({ item: 1 }).fetch1("samples")) as { data: Float64Array }).data
           .length,
@@ -452,6 +521,19 @@ await onEveryBackend(
         assert.equal(await Copy.insert(Source, { skipDuplicates: true }), 0);
         assert.equal(await Copy.insert(Source, { replace: true }), 4);
       });
+      assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
+      // A query whose rows repeat a key of the target (each source row paired with two keys of
+      // KeyOnly): MySQL writes each row in turn; PostgreSQL refuses, with advice.
+      await KeyOnly.insert([{ item: 7 }, { item: 8 }]);
+      const paired = Source.join(KeyOnly.restrict("item > 6").proj({ other: "item" }));
+      const options = { replace: true, ignoreExtraFields: true };
+      if (c.kit.dialect.name === "mysql") assert.equal(await Copy.insert(paired, options), 4);
+      else {
+        await assert.rejects(
+          Copy.insert(paired, options),
+          (e: Error) => e instanceof DuplicateError && /give each key once/.test(e.message),
+        );
+      }
       assert.deepEqual(await labels(), ["s1", "s2", "s3", "s4"]);
     } finally {
       await drop();
