@@ -75,3 +75,26 @@ Deno.test("pack: a JS Date is a naive UTC datetime; invalid ones are rejected", 
   assert(String(back) === "2024-03-05T06:07:08.009", String(back));
   assertThrowsA(() => pack(new Date(NaN)), BlobEncodeError, /invalid Date/);
 });
+
+Deno.test("NDArray: a typed array in the dtype's place, or a long bad dtype, gives a short error", () => {
+  const data = new Float64Array(100_000);
+  const wrong = () => new NDArray(data as unknown as "float64", [100_000], data);
+  assertThrowsA(wrong, DataJointError, /first argument is a dtype name.*got Float64Array/);
+  try {
+    wrong();
+  } catch (e) {
+    assert((e as Error).message.length < 300, "the message does not print the array");
+  }
+  const long = "x".repeat(10_000) as "float64";
+  assertThrowsA(() => new NDArray(long, [1], new Float64Array(1)), DataJointError, /x…"/);
+  try {
+    new NDArray(long, [1], new Float64Array(1));
+  } catch (e) {
+    assert((e as Error).message.length < 600, "the message does not print the whole name");
+  }
+  assertThrowsA(
+    () => new NDArray("float63" as "float64", [1], new Float64Array(1)),
+    DataJointError,
+    /Unknown dtype "float63": use one of bool, char/,
+  );
+});

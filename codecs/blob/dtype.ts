@@ -176,8 +176,11 @@ export function isDType(name: unknown): name is DType {
 export function dtypeInfo(dtype: DType): DTypeInfo {
   const info = Object.hasOwn(INFO, dtype) ? INFO[dtype] : undefined;
   if (!info) {
+    // A long name is a mistake of another kind: it is shown cut.
+    const text = String(dtype);
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     throw new DataJointError(
-      `Unknown dtype "${dtype}": use one of ${Object.keys(INFO).join(", ")}`,
+      `Unknown dtype "${shown}": use one of ${Object.keys(INFO).join(", ")}`,
     );
   }
   return info;

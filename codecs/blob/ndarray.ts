@@ -55,6 +55,14 @@ export class NDArray<D extends DType = DType> {
    * fit the dtype and shape.
    */
   constructor(dtype: D, shape: readonly number[], data: DataFor<D>, imag?: DataFor<D>) {
+    if (typeof dtype !== "string") {
+      // The likeliest mistake: the typed array first, as NDArray.from takes it.
+      throw new DataJointError(
+        `new NDArray(dtype, shape, data): the first argument is a dtype name such as "float64", got ${
+          describe(dtype)
+        }; NDArray.from(typedArray, shape) wraps a typed array`,
+      );
+    }
     const info = dtypeInfo(dtype);
     const size = shapeSize(shape);
     if (info.ctor === undefined) {
