@@ -22,8 +22,7 @@ import {
   MissingExternalFile,
 } from "../lib/errors.ts";
 import { isoTimestamp, metadataOf, metadataStore, storesOf } from "./_store_context.ts";
-import { objectRefOf } from "./object_codec.ts";
-import type { ObjectMetadata, ObjectRef } from "./object_ref.ts";
+import { type ObjectMetadata, ObjectRef } from "./object_ref.ts";
 import type { CodecSpec } from "./registry.ts";
 
 function section(prefix: string | null | undefined): string | null {
@@ -104,8 +103,9 @@ export const filepathCodec: CodecSpec<string, ObjectMetadata> = {
   async decode(stored, ctx) {
     const meta = metadataOf(stored, "filepath");
     const stores = storesOf(ctx, "filepath");
-    // The reference resolves a null store with stores.default here (not filepath_default).
-    const backend = await stores.backend(metadataStore(meta));
+    // A null or "" store means the store <filepath@> writes to by default: filepath_default
+    // (the reference reads stores.default here, its bug #36).
+    const backend = await stores.backend(metadataStore(meta), { filepath: true });
     const rel = meta.path.replace(/^\/+/, "");
     const stat = await backend.stat(rel);
     if (stat === null) throw new MissingExternalFile(`Missing external file ${backend.url(rel)}`);
@@ -116,6 +116,6 @@ export const filepathCodec: CodecSpec<string, ObjectMetadata> = {
         } has ${stat.size} bytes, but ${meta.size} were recorded: the file changed after it was inserted`,
       );
     }
-    return objectRefOf({ ...meta, path: rel }, ctx, "filepath") as ObjectRef as never;
+    return new ObjectRef({ ...meta, path: rel }, () => Promise.resolve(backend)) as never;
   },
 };
