@@ -9,7 +9,11 @@
  * - a reference whose metadata store is `null` or `""` counts for the configured default store,
  *   and a named one for that name, so rows written with either form are protected;
  * - a table that cannot be read stops deletion (as a listing error does): never delete on
- *   partial knowledge.
+ *   partial knowledge;
+ * - the store is listed before the rows are read, so an object written and committed while the
+ *   collector runs is never taken for an orphan;
+ * - with empty `hash_prefix` and `schema_prefix` (the sections overlap) hash-addressed objects are
+ *   not also counted as unreferenced schema-addressed files.
  *
  * @example
  * ```ts
@@ -172,21 +176,10 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
   const store = await conn.stores.backend(storeName);
   const schemas = options.schemas ?? await conn.listSchemas();
   const errors: string[] = [];
-  const refs: Referenced = { hash: new Set(), schema: new Set() };
 
-  for (const schema of schemas) {
-    conn.invalidate(schema);
-    const catalog = await conn.catalog(schema);
-    for (const table of catalog.tables.keys()) {
-      if (table.startsWith("~")) continue;
-      try {
-        await collectReferences(conn, await conn.heading(schema, table), storeName, refs);
-      } catch (e) {
-        errors.push(`${schema}.${table}: ${(e as Error).message}`);
-      }
-    }
-  }
-
+  // The store is listed before the rows are read: an object written and committed while the
+  // collector runs is then either not listed or seen referenced, never deleted as an orphan.
+  // (The reference reads the rows first, so such an object could be listed unreferenced.)
   const hashPrefix = section(store.spec.hash_prefix);
   const schemaPrefix = section(store.spec.schema_prefix);
   const hashStored = new Map<string, number>();
@@ -202,9 +195,25 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
         store,
         schemaPrefix ? `${schemaPrefix}/${schema}/` : `${schema}/`,
       );
-      for (const [p, size] of files) schemaStored.set(p, size);
+      // With both prefixes empty the sections overlap: hash-addressed objects (a 26-letter name,
+      // which no `{field}_{token}` file has) are judged by hash references only.
+      for (const [p, size] of files) if (!hashStored.has(p)) schemaStored.set(p, size);
     } catch (e) {
       errors.push(`listing ${schema} in store ${storeName}: ${(e as Error).message}`);
+    }
+  }
+
+  const refs: Referenced = { hash: new Set(), schema: new Set() };
+  for (const schema of schemas) {
+    conn.invalidate(schema);
+    const catalog = await conn.catalog(schema);
+    for (const table of catalog.tables.keys()) {
+      if (table.startsWith("~")) continue;
+      try {
+        await collectReferences(conn, await conn.heading(schema, table), storeName, refs);
+      } catch (e) {
+        errors.push(`${schema}.${table}: ${(e as Error).message}`);
+      }
     }
   }
 
