@@ -7,6 +7,7 @@
  * @module
  */
 
+import { DataJointError } from "../errors.ts";
 import { blobCommand } from "./blob.ts";
 import { codecsCommand } from "./codecs.ts";
 import {
@@ -119,6 +120,40 @@ async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uin
   for (let at = 0; at < bytes.length;) at += await w.write(bytes.subarray(at));
 }
 
+/**
+ * Writes a result to standard output and error and returns the exit code. A reader that went
+ * away (`dj fetch … | head -1`) had all it wanted: no message, the command's own exit code. Any
+ * other write failure (a full disk) is reported on one line and exits 1.
+ */
+async function emit(result: CliResult): Promise<number> {
+  let code = result.code;
+  let stderr = result.stderr;
+  try {
+    await writeAll(Deno.stdout, result.stdout);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) {
+      const failed = failure(
+        "dj",
+        new DataJointError(
+          `cannot write standard output (${
+            (e as Error).message
+          }): free space or redirect the output elsewhere`,
+        ),
+      );
+      code = failed.code;
+      stderr = failed.stderr + stderr;
+    }
+  }
+  if (stderr !== "") {
+    try {
+      await writeAll(Deno.stderr, new TextEncoder().encode(stderr));
+    } catch {
+      // Standard error is closed too: the exit code is all that is left to tell.
+    }
+  }
+  return code;
+}
+
 if (import.meta.main) {
   // `deno task dj` runs in the folder of deno.json; relative paths (`--svg FILE`, the search for
   // datajoint.json and plugins) should mean the folder where the command was typed.
@@ -136,7 +171,5 @@ if (import.meta.main) {
   } catch (e) {
     result = failure("dj", e);
   }
-  await writeAll(Deno.stdout, result.stdout);
-  if (result.stderr !== "") await writeAll(Deno.stderr, new TextEncoder().encode(result.stderr));
-  Deno.exit(result.code);
+  Deno.exit(await emit(result));
 }
