@@ -218,9 +218,25 @@ export class ObjectRef {
       return;
     }
     const prefix = `${this.path}/`;
+    let found = 0;
     for await (const e of store.list(prefix)) {
+      found++;
       yield { path: e.path.slice(prefix.length), size: e.size };
     }
+    if (found === 0 && !(await this.#emptyFolder(store))) {
+      throw new MissingExternalFile(
+        `Missing external folder ${store.url(this.path)}: no files are stored under it`,
+      );
+    }
+  }
+
+  /** Whether a folder with no files listed is meant to be empty (rather than missing). */
+  async #emptyFolder(store: StoreBackend): Promise<boolean> {
+    if (this.itemCount !== null) return this.itemCount === 0;
+    const manifest = await this.manifest();
+    if (manifest !== null) return (manifest.files ?? []).length === 0;
+    // No count and no manifest (a folder staged by the reference): an empty local folder is one.
+    return (await store.stat(this.path))?.isDir === true;
   }
 
   /**
@@ -354,8 +370,22 @@ export class ObjectRef {
     const where = this.#inside(subpath);
     const isFolder = this.isDir && where === this.path;
     if (isFolder) {
+      const files: ManifestFile[] = [];
+      for await (const f of this.walk()) files.push(f);
+      // A listed name must stay inside `dest` (a bucket may hold keys with ".." segments).
+      for (const f of files) cleanSubpath(f.path);
+      const manifest = await this.manifest();
+      const listed = new Set(files.map((f) => f.path));
+      const absent = (manifest?.files ?? []).find((f) => !listed.has(f.path));
+      if (absent !== undefined) {
+        throw new MissingExternalFile(
+          `Missing external file ${
+            store.url(`${this.path}/${cleanSubpath(absent.path)}`)
+          }: the folder's manifest lists it, so the folder is incomplete`,
+        );
+      }
       await Deno.mkdir(dest, { recursive: true });
-      for await (const f of this.walk()) {
+      for (const f of files) {
         const target = join(dest, ...f.path.split("/"));
         await Deno.mkdir(dirname(target), { recursive: true });
         await store.download(`${this.path}/${f.path}`, target);

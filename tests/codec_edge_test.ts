@@ -6,24 +6,26 @@
  *
  * @module
  */
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../codecs/builtins.ts";
 import { filepathCodec } from "../codecs/filepath_codec.ts";
+import { objectCodec } from "../codecs/object_codec.ts";
 import type { ObjectRef } from "../codecs/object_ref.ts";
 import type { DecodeContext } from "../codecs/registry.ts";
 import { NDArray } from "../codecs/blob/ndarray.ts";
 import type { NpyRef } from "../codecs/npy_ref.ts";
 import type { Connection } from "../lib/connection.ts";
-import { MissingExternalFile } from "../lib/errors.ts";
+import { CodecError, MissingExternalFile } from "../lib/errors.ts";
 import { collectGarbage } from "../lib/gc.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
 import { Manual } from "../lib/table.ts";
 import type { StoreEntry } from "../stores/backend.ts";
 import { Stores } from "../stores/open.ts";
 import { onEveryBackend } from "./_connections.ts";
-import { scratchName } from "./_servers.ts";
-import { onEveryBackendAndStore } from "./_stores.ts";
+import { scratchName, serverTest } from "./_servers.ts";
+import { onEveryBackendAndStore, s3Client, scratchStores } from "./_stores.ts";
 
 /** Stores `main` (the default) and `raw` (filepath_default) in fresh temp folders. */
 async function twoStores(): Promise<{ root: string; stores: Stores; dispose(): Promise<void> }> {
@@ -67,6 +69,97 @@ Deno.test('<filepath@>: a row whose store is null or "" reads from filepath_defa
     await s.dispose();
   }
 });
+
+/** Stores a local folder as `<object@main>` and returns its reference. */
+async function storedFolder(
+  stores: Stores,
+  files: Record<string, string>,
+): Promise<{ ref: ObjectRef; local: string }> {
+  const local = await Deno.makeTempDir({ prefix: "dj-codec-edge-src-" });
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.mkdir(join(local, name, ".."), { recursive: true });
+    await Deno.writeTextFile(join(local, name), text);
+  }
+  const key = { _schema: "lab", _table: "rec", _field: "folder", id: 1 };
+  const meta = await objectCodec.encode(local, { key, storeName: "main", stores });
+  const ref = await objectCodec.decode(meta, { key: {}, stores }) as unknown as ObjectRef;
+  return { ref, local };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("<object@> folder: a missing or incomplete folder is an error, an empty one is not", async () => {
+  const s = await twoStores();
+  try {
+    const main = await s.stores.backend("main");
+    const { ref, local } = await storedFolder(s.stores, { "a.txt": "aa", "sub/b.txt": "bbb" });
+    // One file of the manifest gone: download names it and writes nothing.
+    await main.remove(`${ref.path}/sub/b.txt`);
+    const dest = join(s.root, "out");
+    await assert.rejects(
+      () => ref.download(dest),
+      (e: unknown) => e instanceof MissingExternalFile && e.message.includes("sub/b.txt"),
+    );
+    assert.equal(await exists(dest), false);
+    // Every file gone: walking, listing and downloading say so instead of finding nothing.
+    await main.remove(`${ref.path}/a.txt`);
+    await assert.rejects(async () => {
+      for await (const _ of ref.walk()) { /* nothing */ }
+    }, MissingExternalFile);
+    await assert.rejects(() => ref.list(), MissingExternalFile);
+    await assert.rejects(() => ref.download(dest), MissingExternalFile);
+    await Deno.remove(local, { recursive: true });
+
+    // An empty folder is stored as one: it walks as empty and downloads as an empty folder.
+    const empty = await storedFolder(s.stores, {});
+    assert.equal(empty.ref.itemCount, 0);
+    assert.deepEqual(await empty.ref.list(), []);
+    assert.equal(await empty.ref.download(dest), dest);
+    assert.deepEqual([...Deno.readDirSync(dest)], []);
+    await Deno.remove(empty.local, { recursive: true });
+  } finally {
+    await s.dispose();
+  }
+});
+
+await serverTest(
+  "s3",
+  '<object@> folder on S3: a key with ".." never makes download write outside its folder',
+  async () => {
+    const scratch = await scratchStores("s3");
+    const stores = new Stores(scratch.config);
+    const out = await Deno.makeTempDir({ prefix: "dj-codec-edge-out-" });
+    try {
+      const { ref, local } = await storedFolder(stores, { "a.txt": "aa" });
+      await Deno.remove(local, { recursive: true });
+      // S3 keys are free-form: a bucket may hold one that climbs out of the folder.
+      const client = s3Client();
+      await client.send(
+        new PutObjectCommand({
+          Bucket: scratch.where,
+          Key: `dj/${ref.path}/../escaped/x.txt`,
+          Body: new Uint8Array([1]),
+        }),
+      );
+      client.destroy();
+      const dest = join(out, "a", "dest");
+      await assert.rejects(() => ref.download(dest), CodecError);
+      assert.equal(await exists(join(out, "a", "escaped")), false);
+      assert.equal(await exists(dest), false);
+    } finally {
+      await stores.close();
+      await scratch.dispose();
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
 
 /** A scratch schema with one table holding a stored blob and a stored array. */
 async function gcFixture(c: Connection): Promise<{ table: typeof Manual; drop(): Promise<void> }> {
