@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Complex, Decimal, UUID } from "../codecs/blob/scalars.ts";
 import { NDArray } from "../codecs/blob/ndarray.ts";
 import { toTagged } from "../codecs/blob/tagged_json.ts";
+import { cutToWidth, textWidth } from "../lib/cli/columns.ts";
 import { formatRows } from "../lib/cli/formats.ts";
 import { jsonText, plainJson } from "../lib/cli/render.ts";
 import type { Connection } from "../lib/connection.ts";
@@ -337,4 +338,38 @@ Deno.test("formatRows: csv quoting and NULL, table cutting and control character
   assert.equal(table[5], "(3 rows)");
   const long = formatRows("table", ["x"], [{ x: "y".repeat(100) }], []).split("\n")[2];
   assert.equal(long, "y".repeat(39) + "…");
+});
+
+Deno.test("formatRows table: control characters escaped, wide characters aligned and cut", () => {
+  const rows = [
+    { id: 1, text: "red\u001b[31m!\u0007\u0085", n: 1 },
+    { id: 2, text: "漢字", n: 22 },
+    { id: 3, text: "🐭e\u0301", n: 333 },
+  ];
+  const table = formatRows("table", ["id", "text", "n"], rows, ["id"]).split("\n");
+  assert.deepEqual(table.slice(0, 5), [
+    "*id  text                        n",
+    "---  --------------------------  ---",
+    "1    red\\u001b[31m!\\u0007\\u0085  1",
+    "2    漢字                        22",
+    "3    🐭e\u0301                         333",
+  ]);
+  assert.ok(!/\p{Cc}/u.test(table.join("")), "no control character reaches the terminal");
+  // Cut at 40 columns: a wide character counts two and is never split.
+  const wide = formatRows("table", ["x"], [{ x: "漢".repeat(30) }], []).split("\n")[2];
+  assert.equal(wide, "漢".repeat(19) + "…");
+  assert.equal(textWidth(wide), 39);
+  assert.equal(cutToWidth("abcdef", 4), "abc…");
+  assert.equal(cutToWidth("abcd", 4), "abcd");
+  assert.deepEqual([
+    textWidth("στρινγ"),
+    textWidth("ｈｉ"),
+    textWidth("한글"),
+    textWidth("e\u0301"),
+  ], [
+    6,
+    4,
+    4,
+    1,
+  ]);
 });

@@ -6,7 +6,8 @@
  *   line of attribute names, lines ending in `\n`; a string is written as itself, `NULL` as an
  *   empty field, an empty string as `""`, anything else as its compact JSON text;
  * - `table`: aligned columns for reading, primary-key attributes marked `*`, cells cut at 40
- *   characters with `…`, line breaks shown as `\n`, `NULL` for NULL, and a row count.
+ *   terminal columns with `…` (wide East Asian characters count two), control characters shown
+ *   as escapes (`\n`, `\t`, `\u001b`), `NULL` for NULL, and a row count.
  *
  * @example
  * ```ts
@@ -18,7 +19,7 @@
  * @module
  */
 
-import { alignColumns, textWidth } from "./columns.ts";
+import { alignColumns, cutToWidth, textWidth } from "./columns.ts";
 import { jsonText, type JsonValue } from "./render.ts";
 
 /** The formats of `dj fetch --format`. */
@@ -27,7 +28,7 @@ export const FORMATS = ["json", "csv", "table"] as const;
 /** One of {@link FORMATS}. */
 export type Format = typeof FORMATS[number];
 
-/** Widest cell of the `table` format, in characters. */
+/** Widest cell of the `table` format, in terminal columns. */
 const TABLE_CELL_WIDTH = 40;
 
 /**
@@ -77,13 +78,16 @@ function csvQuote(cell: string | undefined): string {
   return cell;
 }
 
+/** How `table` cells show control characters: the usual escapes, else `\uXXXX` as in JSON. */
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
 function tableCell(v: JsonValue | undefined): string {
   if (v === null || v === undefined) return "NULL";
-  // Control characters would break the layout; JSON text has none, strings may.
-  const text = (typeof v === "string" ? v : jsonText(v))
-    .replaceAll("\n", "\\n").replaceAll("\r", "\\r").replaceAll("\t", "\\t");
-  const chars = [...text];
-  return chars.length <= TABLE_CELL_WIDTH
-    ? text
-    : chars.slice(0, TABLE_CELL_WIDTH - 1).join("") + "…";
+  // Control characters would break the layout or drive the terminal (an escape sequence turning
+  // the screen red); JSON text has none, strings may.
+  const text = (typeof v === "string" ? v : jsonText(v)).replace(
+    /\p{Cc}/gu,
+    (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return cutToWidth(text, TABLE_CELL_WIDTH);
 }
