@@ -74,7 +74,8 @@ export function unpackAttachment(bytes: Uint8Array): { name: string; contents: U
 
 /**
  * Writes an attachment into `folder`: under its own name, or `stem_1.ext`, `stem_2.ext`, … when a
- * different file already has that name; a file with identical content is reused. Returns the path.
+ * different file (or a folder) already has that name; a file with identical content is reused.
+ * Safe to call concurrently: each name is taken atomically. Returns the path.
  *
  * @example
  * ```ts
@@ -90,22 +91,51 @@ export async function saveAttachment(
   await Deno.mkdir(folder, { recursive: true });
   const ext = extname(name);
   const stem = name.slice(0, name.length - ext.length);
-  for (let i = 0;; i++) {
+  for (let i = 0;;) {
     const target = resolve(join(folder, i === 0 ? name : `${stem}_${i}${ext}`));
-    let existing: Uint8Array | undefined;
-    try {
-      existing = await Deno.readFile(target);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    const existing = await readIfFile(target);
     if (existing === undefined) {
-      // Write beside, then rename: a reader never sees a half-written attachment.
-      const tmp = `${target}.saving-${crypto.randomUUID().slice(0, 8)}`;
-      await Deno.writeFile(tmp, contents);
-      await Deno.rename(tmp, target);
-      return target;
+      // Rows are decoded concurrently: two attachments of one name must not both take it.
+      if (await publishIfAbsent(target, contents)) return target;
+      continue; // taken meanwhile: look at the same name again
     }
-    if (sameBytes(existing, contents)) return target;
+    if (existing !== null && sameBytes(existing, contents)) return target;
+    i++;
+  }
+}
+
+/** The bytes of a file; `undefined` when nothing is there, `null` for a folder or the like. */
+async function readIfFile(path: string): Promise<Uint8Array | null | undefined> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.IsADirectory || (await Deno.lstat(path)).isFile === false) {
+      return null;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes `contents` under `target` unless something is there by then; false when it was. The
+ * bytes go to a temporary file first, so a reader never sees a half-written attachment.
+ */
+async function publishIfAbsent(target: string, contents: Uint8Array): Promise<boolean> {
+  const tmp = `${target}.saving-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeFile(tmp, contents, { createNew: true });
+  try {
+    // link() refuses an existing name atomically.
+    await Deno.link(tmp, target);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    // No hard links on this file system: check, then rename (a small race remains).
+    if ((await readIfFile(target)) !== undefined) return false;
+    await Deno.rename(tmp, target);
+    return true;
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
   }
 }
 

@@ -10,6 +10,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../codecs/builtins.ts";
+import { saveAttachment } from "../codecs/attach_codec.ts";
 import { filepathCodec } from "../codecs/filepath_codec.ts";
 import { objectCodec } from "../codecs/object_codec.ts";
 import type { ObjectRef } from "../codecs/object_ref.ts";
@@ -67,6 +68,28 @@ Deno.test('<filepath@>: a row whose store is null or "" reads from filepath_defa
     );
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("<attach>: attachments of one name decoded at once each get their own file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dj-codec-edge-dl-" });
+  try {
+    const enc = new TextEncoder();
+    const contents = ["first", "second", "third", "first"].map((t) => enc.encode(t));
+    const paths = await Promise.all(contents.map((c) => saveAttachment(dir, "notes.txt", c)));
+    for (const [i, p] of paths.entries()) {
+      assert.deepEqual(await Deno.readFile(p), contents[i], p);
+    }
+    assert.equal(new Set(paths).size, 3, "identical content shares a file");
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["notes.txt", "notes_1.txt", "notes_2.txt"]);
+
+    // A folder in the way is a name taken by something else.
+    await Deno.mkdir(join(dir, "data.bin"));
+    const p = await saveAttachment(dir, "data.bin", enc.encode("x"));
+    assert.equal(p, join(dir, "data_1.bin"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
