@@ -18,7 +18,7 @@
  */
 import { basename, extname, join } from "node:path";
 import { CodecError, DataJointError } from "../lib/errors.ts";
-import { objectPath } from "../stores/paths.ts";
+import { assertStorePath, objectPath } from "../stores/paths.ts";
 import { mapPool } from "../stores/pool.ts";
 import {
   insertContext,
@@ -78,7 +78,10 @@ async function encodeObject(value: ObjectInput, ctx: EncodeContext): Promise<Obj
     !(value instanceof URL) && !Array.isArray(value) &&
     typeof (value as ObjectMetadata).path === "string"
   ) {
-    return value as ObjectMetadata; // already stored (staged insert / another writer's upload)
+    // Already stored (staged insert / another writer's upload): kept as given, but a path that
+    // could never be read back (absolute, "..", empty segments) is refused before the row is.
+    assertStorePath((value as ObjectMetadata).path);
+    return value as ObjectMetadata;
   }
   const backend = await storesOf(ctx, "object").backend(ctx.storeName ?? null);
   const where = insertContext(ctx);

@@ -18,7 +18,7 @@ import type { DecodeContext } from "../codecs/registry.ts";
 import { NDArray } from "../codecs/blob/ndarray.ts";
 import type { NpyRef } from "../codecs/npy_ref.ts";
 import type { Connection } from "../lib/connection.ts";
-import { CodecError, MissingExternalFile } from "../lib/errors.ts";
+import { CodecError, DataJointError, MissingExternalFile } from "../lib/errors.ts";
 import { collectGarbage } from "../lib/gc.ts";
 import { schema as makeSchema } from "../lib/schema.ts";
 import { Manual } from "../lib/table.ts";
@@ -183,6 +183,28 @@ await serverTest(
     }
   },
 );
+
+Deno.test("<object@> stored-metadata input: a path that could not be read back is refused", async () => {
+  const s = await twoStores();
+  try {
+    const ctx = {
+      key: { _schema: "lab", _table: "rec", _field: "f" },
+      storeName: "main",
+      stores: s.stores,
+    };
+    for (const path of ["../../etc/passwd", "/etc/passwd", "_schema/lab//x", "a/./b"]) {
+      await assert.rejects(
+        async () => await objectCodec.encode({ path, store: "main", size: 1 }, ctx),
+        (e: unknown) => e instanceof DataJointError && e.message.includes("Invalid store path"),
+        path,
+      );
+    }
+    const meta = { path: "_schema/lab/rec/f_AAAAAAAA.bin", store: "main", size: 1 };
+    assert.equal(await objectCodec.encode(meta, ctx), meta, "a clean path passes unchanged");
+  } finally {
+    await s.dispose();
+  }
+});
 
 /** A scratch schema with one table holding a stored blob and a stored array. */
 async function gcFixture(c: Connection): Promise<{ table: typeof Manual; drop(): Promise<void> }> {
