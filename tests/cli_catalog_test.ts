@@ -121,6 +121,39 @@ await onEveryBackend("dj tables and describe: parts, renamed and cross-schema fo
     const mentor = succeeded(await djIn(["describe", `${s.name}.mentor`], context));
     assert.match(mentor, /-> Probe\.proj\(mentor_probe='probe'\)/);
     assert.match(mentor, /-> \[nullable\] Rig\.proj\(spare='rig'\)/);
+
+    // A name that differs only in case, `_`/`#` or a missing master gets the one meant suggested.
+    for (
+      const [typed, meant] of [
+        ["probe_channel", "Probe.Channel"],
+        ["PROBE", "Probe"],
+        ["rig", "Rig"],
+        ["Unit", "Sorting.Unit"],
+        ["sorting.pair", "Sorting.Pair"],
+      ]
+    ) {
+      for (const command of ["describe", "fetch"]) {
+        assertFails(
+          await djIn([command, `${s.name}.${typed}`], context),
+          1,
+          `dj ${command}`,
+          new RegExp(
+            `has no table "${typed}"; did you mean ${
+              meant.replace(".", "\\.")
+            }\\? its tables are Rig, `,
+          ),
+        );
+      }
+    }
+    // No guess when nothing is close.
+    assert.doesNotMatch((await djIn(["fetch", `${s.name}.Channelz`], context)).stderr, /did you/);
+    // A table `dj tables` lists without a class: why it cannot be read.
+    assertFails(
+      await djIn(["fetch", `${s.name}.LegacyThing`], context),
+      1,
+      "dj fetch",
+      new RegExp(`${s.name}\\.LegacyThing is not a DataJoint table: its name follows no tier`),
+    );
   } finally {
     await s.dispose();
   }

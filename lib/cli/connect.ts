@@ -97,7 +97,8 @@ export function schemaTables(vs: VirtualSchema): NamedTable[] {
 /**
  * The table class of `name` in a schema: a class name (`Subject`, `Session.Trial`) or an SQL
  * table name (`#species`, `session__trial`). An unknown name is a {@link DataJointError} that
- * lists the schema's tables.
+ * lists the schema's tables, and suggests the one meant when the name differs from it only in
+ * case, `_`/`#` or a missing master (`subject`, `h_t_t_p_lookup`, `Trial` for `Session.Trial`).
  *
  * @example
  * ```ts
@@ -113,12 +114,42 @@ export function findTable(vs: VirtualSchema, name: string): typeof Table {
   const found = tables.find((t) => t.className === name) ??
     tables.find((t) => t.cls.tableName === name);
   if (found !== undefined) return found.cls;
+  if (vs.order.includes(name)) {
+    // `dj tables` lists such a table with '-' for its class: say why it cannot be read here.
+    throw new DataJointError(
+      `${vs.schema.name}.${name} is not a DataJoint table: its name follows no tier's naming (lowercase snake_case, with #, _ or __ in front for Lookup, Imported or Computed), so it has no class; read it with SQL`,
+    );
+  }
   const known = tables.map((t) => t.className);
+  const guesses = similarTables(tables, name);
+  const hint = guesses.length === 1 ? `did you mean ${guesses[0]}? ` : "";
   throw new DataJointError(
-    `schema ${JSON.stringify(vs.schema.name)} has no table ${JSON.stringify(name)}; ${
+    `schema ${JSON.stringify(vs.schema.name)} has no table ${JSON.stringify(name)}; ${hint}${
       known.length === 0 ? "it has no tables" : `its tables are ${known.join(", ")}`
     } (see 'dj tables ${vs.schema.name}')`,
   );
+}
+
+/** A name without case, tier prefixes and separators: `HTTPLookup`, `#h_t_t_p_lookup` → `httplookup`. */
+function loose(name: string): string {
+  return name.toLowerCase().replace(/[#~_.]/g, "");
+}
+
+/**
+ * Class names of the tables `name` probably means: the same letters in other case or spelling
+ * (`mymaster`, `h_t_t_p_lookup` for `#h_t_t_p_lookup`), or a part named without its master.
+ */
+function similarTables(tables: readonly NamedTable[], name: string): string[] {
+  const wanted = loose(name);
+  if (wanted === "") return [];
+  const same = tables.filter((t) =>
+    loose(t.className) === wanted || loose(t.cls.tableName) === wanted
+  );
+  if (same.length > 0) return same.map((t) => t.className);
+  return tables.filter((t) => {
+    const dot = t.className.lastIndexOf(".");
+    return dot > 0 && loose(t.className.slice(dot + 1)) === wanted;
+  }).map((t) => t.className);
 }
 
 /**
