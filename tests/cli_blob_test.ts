@@ -243,6 +243,28 @@ Deno.test("runCli: help and usage errors never read stdin", async () => {
   }
 });
 
+Deno.test("runBlob: wrong usage names the option or argument, like every dj command", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["encode", "--bogus"],
+      /^dj blob encode: unknown option --bogus \(see 'dj blob encode --help'\)\n$/,
+    ],
+    [["decode", "--no-compress"], /^dj blob decode: unknown option --no-compress /],
+    [["decode", "--32bit-dims=yes"], /^dj blob decode: option --32bit-dims takes no value /],
+    [["decode", "extra"], /^dj blob decode: unexpected argument 'extra' /],
+    [["encode", "--", "--no-compress"], /^dj blob encode: unexpected argument '--no-compress' /],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runBlob(args, neverRead);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  // Help wins over a wrong option on the same line.
+  const help = await runBlob(["encode", "--bogus", "-h"], neverRead);
+  assert.equal(help.code, 0);
+  assert.match(decoder.decode(help.stdout), /^Usage: dj blob encode/);
+});
+
 Deno.test("runBlob: decode and encode round trip in-process", async () => {
   const json = '{"dict":[["a",{"tuple":[{"int":"1"},{"float":"-0"}]}],[{"int":"2"},null]]}';
   const enc = await runBlob(["encode", "--no-compress"], encoder.encode(json));

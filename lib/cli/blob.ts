@@ -21,8 +21,8 @@ import {
   type StdinSource,
   success,
   UsageError,
-  wantsHelp,
 } from "./command.ts";
+import { parseArgs } from "./args.ts";
 
 const BLOB_HELP = `Usage: dj blob <decode|encode> [options]
 
@@ -115,15 +115,11 @@ export async function runBlob(args: readonly string[], stdin: StdinSource): Prom
       );
     }
     const sub = SUBCOMMANDS[name];
-    if (wantsHelp(rest)) return success(sub.help);
-    for (const arg of rest) {
-      if (!sub.flags.includes(arg)) {
-        throw new UsageError(
-          `unexpected argument '${arg}' (see 'dj blob ${name} --help')`,
-        );
-      }
-    }
-    return success(sub.run(new Set(rest), await readStdinSource(stdin)));
+    const parsed = parseArgs(prog, rest, {
+      options: Object.fromEntries(sub.flags.map((f) => [f, "flag"])),
+    });
+    if (parsed.help) return success(sub.help);
+    return success(sub.run(parsed.flags, await readStdinSource(stdin)));
   } catch (e) {
     return failure(prog, e);
   }

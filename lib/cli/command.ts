@@ -135,16 +135,3 @@ export function oneLine(message: string): string {
 export function readStdinSource(stdin: StdinSource): Promise<Uint8Array> {
   return stdin instanceof Uint8Array ? Promise.resolve(stdin) : stdin();
 }
-
-/**
- * Whether the arguments ask for help (`--help` or `-h`).
- *
- * @example
- * ```ts
- * import { wantsHelp } from "./command.ts";
- * wantsHelp(["decode", "--help"]); // true
- * ```
- */
-export function wantsHelp(args: readonly string[]): boolean {
-  return args.includes("--help") || args.includes("-h");
-}
