@@ -147,6 +147,20 @@ await onEveryBackend("dj tables and describe: parts, renamed and cross-schema fo
     }
     // No guess when nothing is close.
     assert.doesNotMatch((await djIn(["fetch", `${s.name}.Channelz`], context)).stderr, /did you/);
+    // A schema name in the wrong case gets the right one suggested (unless the server folds case).
+    const upper = s.name.toUpperCase();
+    if (!(await c.schemaExists(upper))) {
+      for (const command of [["tables", upper], ["fetch", `${upper}.Rig`]]) {
+        assertFails(
+          await djIn(command, context),
+          1,
+          `dj ${command[0]}`,
+          new RegExp(
+            `schema "${upper}" does not exist on this \\w+ server; did you mean ${s.name}\\? `,
+          ),
+        );
+      }
+    }
     // A table `dj tables` lists without a class: why it cannot be read.
     assertFails(
       await djIn(["fetch", `${s.name}.LegacyThing`], context),

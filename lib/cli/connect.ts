@@ -44,7 +44,8 @@ export async function withConnection<T>(
 
 /**
  * Opens an existing schema as a {@link VirtualSchema}; a missing schema is a
- * {@link DataJointError} that points at `dj schemas`.
+ * {@link DataJointError} that points at `dj schemas`, and names the schema meant when only case
+ * or `_` differ (`Lab` for `lab`).
  *
  * @example
  * ```ts
@@ -57,10 +58,13 @@ export async function withConnection<T>(
  */
 export async function openSchema(conn: Connection, name: string): Promise<VirtualSchema> {
   if (!(await conn.schemaExists(name))) {
+    // Schema names are case-sensitive on PostgreSQL (and on MySQL under Linux): `Lab` is not `lab`.
+    const close = (await conn.listSchemas()).filter((s) => loose(s) === loose(name));
+    const hint = close.length === 1 ? `; did you mean ${close[0]}?` : "";
     throw new DataJointError(
       `schema ${
         JSON.stringify(name)
-      } does not exist on this ${conn.backend} server (see 'dj schemas')`,
+      } does not exist on this ${conn.backend} server${hint} (see 'dj schemas')`,
     );
   }
   return virtualSchema(name, { connection: conn });
