@@ -22,7 +22,7 @@ Works on tables declared by DataJoint Python too. <Table> is a class name as 'dj
 
 Options:
   --where JSON          only rows whose attributes equal these values, e.g. '{"subject_id": 1}'
-                        (null matches NULL)
+                        (null matches NULL), each written as the json format prints it
   --limit N             at most N rows
   --format F            json (default): a JSON array, one row per line;
                         csv: a header line, then one line per row;
