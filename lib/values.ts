@@ -70,6 +70,20 @@ function pad(n: number, w = 2): string {
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME_RE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
 
+/**
+ * Whether a text that matched {@link DATE_RE} or {@link DATETIME_RE} names a real day and time
+ * (no February 30, no hour 24): MySQL would match nothing and PostgreSQL refuse it.
+ */
+function onCalendar(text: string): boolean {
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = text.split(/[-T :.]/).map(Number);
+  const days = new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && !leap(y) ? 1 : 0);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h < 24 && mi < 60 && sec < 60;
+}
+
+function leap(y: number): boolean {
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+}
+
 function dateTimeText(t: ValueTarget, v: unknown): string {
   if (v instanceof Date) {
     if (Number.isNaN(v.getTime())) throw wrongType(t, "a valid date and time", v);
@@ -83,6 +97,7 @@ function dateTimeText(t: ValueTarget, v: unknown): string {
   }
   if (v instanceof Temporal.PlainDate) return `${v.toString()} 00:00:00`;
   if (typeof v === "string" && (DATETIME_RE.test(v.trim()) || DATE_RE.test(v.trim()))) {
+    if (!onCalendar(v.trim())) throw wrongType(t, "a date and time that exist (hours 00-23)", v);
     return v.trim().replace("T", " ");
   }
   // CURRENT_TIMESTAMP and friends are defaults, not values: refuse other strings early.
@@ -94,7 +109,10 @@ function dateText(t: ValueTarget, v: unknown): string {
   if (v instanceof Date) {
     return `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())}`;
   }
-  if (typeof v === "string" && DATE_RE.test(v.trim())) return v.trim();
+  if (typeof v === "string" && DATE_RE.test(v.trim())) {
+    if (!onCalendar(v.trim())) throw wrongType(t, "a date that exists (no February 30)", v);
+    return v.trim();
+  }
   throw wrongType(t, 'a date ("YYYY-MM-DD" or Temporal.PlainDate)', v);
 }
 

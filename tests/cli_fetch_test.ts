@@ -251,6 +251,26 @@ await onEveryBackend("dj fetch: --where, --limit, csv and table formats, errors"
       /inline_blob.*not comparable/,
     );
     assertFails(await fetch("Nope"), 1, "dj fetch", /has no table "Nope"/);
+    // A day or time that does not exist is refused alike everywhere (MySQL matched nothing,
+    // PostgreSQL refused it with its own words); a leap day is fine.
+    assertFails(
+      await fetch("Subject", "--where", '{"birth_date": "2023-02-29"}'),
+      1,
+      "dj fetch",
+      /Attribute birth_date \(date\) expects a date that exists \(no February 30\), got string "2023-02-29"/,
+    );
+    for (
+      const dob of ["2024-13-01 00:00:00", "2024-04-31", "2024-01-02 24:00:00", "2024-01-02 23:60"]
+    ) {
+      assertFails(
+        await fetch("Subject", "--where", JSON.stringify({ dob })),
+        1,
+        "dj fetch",
+        /Attribute dob \(datetime\) expects a date and time that exist/,
+      );
+    }
+    assert.deepEqual(await ids("--where", '{"birth_date": "2024-02-29"}'), []);
+    assert.deepEqual(await ids("--where", '{"dob": "2000-02-29T23:59:59"}'), []);
   } finally {
     await g.dispose();
   }
