@@ -48,6 +48,13 @@ const INT_RANGE: Record<string, [number, number]> = {
   int32: [-2147483648, 2147483647],
 };
 
+/** "an object" for a plain object (JSON's `{…}`), else the class with its article: "a Map". */
+function objectKind(value: object): string {
+  const name = Object.getPrototypeOf(value) === null ? "Object" : value.constructor?.name;
+  if (name === undefined || name === "" || name === "Object") return "an object";
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+}
+
 function wrongType(t: ValueTarget, expected: string, value: unknown): DataJointError {
   const got = value === null
     ? "null"
@@ -56,7 +63,7 @@ function wrongType(t: ValueTarget, expected: string, value: unknown): DataJointE
     : value instanceof Uint8Array
     ? "a Uint8Array"
     : typeof value === "object"
-    ? `a ${(value as object).constructor?.name ?? "object"}`
+    ? objectKind(value as object)
     : `${typeof value} ${JSON.stringify(String(value)).slice(0, 40)}`;
   return new DataJointError(
     `Attribute ${t.name} (${t.storage.text}) expects ${expected}, got ${got}`,

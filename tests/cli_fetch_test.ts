@@ -269,6 +269,12 @@ await onEveryBackend("dj fetch: --where, --limit, csv and table formats, errors"
         /Attribute dob \(datetime\) expects a date and time that exist/,
       );
     }
+    assertFails(
+      await fetch("Subject", "--where", '{"subject_id": {"eq": 1}}'),
+      1,
+      "dj fetch",
+      /Attribute subject_id \(int32\) expects an integer in -2147483648\.\.2147483647, got an object$/m,
+    );
     assert.deepEqual(await ids("--where", '{"birth_date": "2024-02-29"}'), []);
     assert.deepEqual(await ids("--where", '{"dob": "2000-02-29T23:59:59"}'), []);
   } finally {
