@@ -13,7 +13,11 @@
  * - the store is listed before the rows are read, so an object written and committed while the
  *   collector runs is never taken for an orphan;
  * - with empty `hash_prefix` and `schema_prefix` (the sections overlap) hash-addressed objects are
- *   not also counted as unreferenced schema-addressed files.
+ *   not also counted as unreferenced schema-addressed files;
+ * - objects written (or reused, which renews their time: see `ifAbsent` in stores/backend.ts)
+ *   less than `minAge` before the collection are spared, and each object is checked again just
+ *   before it is deleted: an insert that wrote or found its objects but had not committed its row
+ *   when the rows were read does not lose them.
  *
  * @example
  * ```ts
@@ -27,7 +31,7 @@
  * @module
  */
 import { getCodec, type ObjectReference } from "../codecs/registry.ts";
-import type { StoreBackend } from "../stores/backend.ts";
+import type { StoreBackend, StoreEntry } from "../stores/backend.ts";
 import type { Connection } from "./connection.ts";
 import { DataJointError } from "./errors.ts";
 import type { Heading } from "./heading.ts";
@@ -40,7 +44,25 @@ export interface GcOptions {
   store?: string;
   /** Only report (default `true`); `false` deletes the orphans. */
   dryRun?: boolean;
+  /**
+   * Seconds: unreferenced objects written or reused more recently than this before the
+   * collection started are kept, as an insert may still be about to commit the row that uses
+   * them (default 86,400, a day; 0 collects everything unreferenced, for a store no one writes
+   * to meanwhile).
+   */
+  minAge?: number;
 }
+
+/**
+ * {@link GcOptions.minAge}'s default: a day, in seconds.
+ *
+ * @example
+ * ```ts
+ * import { GC_MIN_AGE_DEFAULT } from "./gc.ts";
+ * console.log(GC_MIN_AGE_DEFAULT / 3600); // 24
+ * ```
+ */
+export const GC_MIN_AGE_DEFAULT = 86_400;
 
 /** What {@link collectGarbage} found and did. */
 export interface GcReport {
@@ -66,6 +88,10 @@ export interface GcReport {
   orphanedSchemaPaths: string[];
   /** Their total size. */
   schemaPathsOrphanedBytes: number;
+  /** The grace period applied, in seconds ({@link GcOptions.minAge}). */
+  minAge: number;
+  /** Unreferenced objects kept because they were written or reused within `minAge`. */
+  recentUnreferenced: string[];
   /** Paths deleted. */
   deleted: string[];
   /** Bytes freed. */
@@ -152,9 +178,9 @@ async function collectReferences(
   }
 }
 
-async function listAll(store: StoreBackend, prefix: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for await (const e of store.list(prefix)) out.set(e.path, e.size);
+async function listAll(store: StoreBackend, prefix: string): Promise<Map<string, StoreEntry>> {
+  const out = new Map<string, StoreEntry>();
+  for await (const e of store.list(prefix)) out.set(e.path, e);
   return out;
 }
 
@@ -172,6 +198,15 @@ async function listAll(store: StoreBackend, prefix: string): Promise<Map<string,
  */
 export async function collectGarbage(conn: Connection, options: GcOptions = {}): Promise<GcReport> {
   const dryRun = options.dryRun ?? true;
+  const minAge = options.minAge ?? GC_MIN_AGE_DEFAULT;
+  if (!(Number.isFinite(minAge) && minAge >= 0)) {
+    throw new DataJointError(
+      `gc: minAge must be a number of seconds, 0 or more (got ${String(minAge)})`,
+    );
+  }
+  // Objects written after this instant are spared; with minAge 0 none is (store times may be
+  // whole seconds, rounded up: an object just written could otherwise look newer than this).
+  const cutoff = minAge === 0 ? Infinity : Date.now() - minAge * 1000;
   const storeName = conn.stores.resolveName(options.store ?? null);
   const store = await conn.stores.backend(storeName);
   const schemas = options.schemas ?? await conn.listSchemas();
@@ -182,14 +217,14 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
   // (The reference reads the rows first, so such an object could be listed unreferenced.)
   const hashPrefix = section(store.spec.hash_prefix);
   const schemaPrefix = section(store.spec.schema_prefix);
-  const hashStored = new Map<string, number>();
-  const schemaStored = new Map<string, number>();
+  const hashStored = new Map<string, StoreEntry>();
+  const schemaStored = new Map<string, StoreEntry>();
   for (const schema of schemas) {
     try {
       const found = await listAll(store, hashPrefix ? `${hashPrefix}/${schema}/` : `${schema}/`);
-      for (const [p, size] of found) {
+      for (const [p, entry] of found) {
         const base = p.split("/").pop()!;
-        if (HASH_NAME.test(base)) hashStored.set(p, size);
+        if (HASH_NAME.test(base)) hashStored.set(p, entry);
       }
       const files = await listAll(
         store,
@@ -197,7 +232,7 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
       );
       // With both prefixes empty the sections overlap: hash-addressed objects (a 26-letter name,
       // which no `{field}_{token}` file has) are judged by hash references only.
-      for (const [p, size] of files) if (!hashStored.has(p)) schemaStored.set(p, size);
+      for (const [p, entry] of files) if (!hashStored.has(p)) schemaStored.set(p, entry);
     } catch (e) {
       errors.push(`listing ${schema} in store ${storeName}: ${(e as Error).message}`);
     }
@@ -217,7 +252,16 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
     }
   }
 
-  const orphanedHash = [...hashStored.keys()].filter((p) => !refs.hash.has(p)).sort();
+  const recent: string[] = [];
+  const old = (entry: StoreEntry): boolean => {
+    if (entry.modified.getTime() <= cutoff) return true;
+    recent.push(entry.path);
+    return false;
+  };
+  const orphanedHash = [...hashStored.values()]
+    .filter((e) => !refs.hash.has(e.path) && old(e))
+    .map((e) => e.path)
+    .sort();
   const covered = (file: string): boolean => {
     const f = file.endsWith(".manifest.json") ? file.slice(0, -".manifest.json".length) : file;
     if (refs.schema.has(f)) return true;
@@ -227,7 +271,12 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
     }
     return false;
   };
-  const orphanedSchema = [...schemaStored.keys()].filter((p) => !covered(p)).sort();
+  const orphanedSchema = [...schemaStored.values()]
+    .filter((e) => !covered(e.path) && old(e))
+    .map((e) => e.path)
+    .sort();
+  const bytes = (paths: string[], from: Map<string, StoreEntry>) =>
+    paths.reduce((sum, p) => sum + from.get(p)!.size, 0);
 
   const report: GcReport = {
     store: storeName,
@@ -236,11 +285,13 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
     hashPathsReferenced: refs.hash.size,
     hashPathsStored: hashStored.size,
     orphanedHashPaths: orphanedHash,
-    hashPathsOrphanedBytes: orphanedHash.reduce((s, p) => s + hashStored.get(p)!, 0),
+    hashPathsOrphanedBytes: bytes(orphanedHash, hashStored),
     schemaPathsReferenced: refs.schema.size,
     schemaPathsStored: schemaStored.size,
     orphanedSchemaPaths: orphanedSchema,
-    schemaPathsOrphanedBytes: orphanedSchema.reduce((s, p) => s + schemaStored.get(p)!, 0),
+    schemaPathsOrphanedBytes: bytes(orphanedSchema, schemaStored),
+    minAge,
+    recentUnreferenced: recent.sort(),
     deleted: [],
     bytesFreed: 0,
     errors,
@@ -255,9 +306,16 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
   }
   for (const p of [...orphanedHash, ...orphanedSchema]) {
     try {
+      // Looked at again: an insert may have reused the object since the listing.
+      const now = await store.stat(p);
+      if (now === null) continue;
+      if (now.modified !== null && now.modified.getTime() > cutoff) {
+        report.recentUnreferenced.push(p);
+        continue;
+      }
       await store.remove(p);
       report.deleted.push(p);
-      report.bytesFreed += hashStored.get(p) ?? schemaStored.get(p) ?? 0;
+      report.bytesFreed += now.size;
     } catch (e) {
       report.errors.push(`deleting ${p}: ${(e as Error).message}`);
     }

@@ -74,6 +74,8 @@ export interface StoreStat {
   size: number;
   /** Whether the path is a directory (file store) or a key prefix with objects under it (S3). */
   isDir: boolean;
+  /** When the object was last written or renewed (`null` for an S3 key prefix). */
+  modified: Date | null;
 }
 
 /** One stored object found by {@link StoreBackend.list}. */
@@ -82,6 +84,8 @@ export interface StoreEntry {
   path: string;
   /** Size in bytes. */
   size: number;
+  /** When it was last written or renewed (garbage collection spares recent objects). */
+  modified: Date;
 }
 
 /** Request counters of a backend (for tests and benchmarks: "zero data downloads"). */
@@ -102,6 +106,8 @@ export interface StoreCounters {
   lists: number;
   /** Removals. */
   removes: number;
+  /** Existing objects whose time a write-once put renewed instead of writing them. */
+  renewals: number;
 }
 
 /**
@@ -125,6 +131,7 @@ export function emptyCounters(): StoreCounters {
     stats: 0,
     lists: 0,
     removes: 0,
+    renewals: 0,
   };
 }
 
@@ -153,7 +160,9 @@ export function checkByteOffset(byteOffset: number | undefined): number {
 export interface PutOptions {
   /**
    * Write only when nothing exists under the path (write-once, as the reference's file protocol):
-   * the result says whether this call wrote it.
+   * the result says whether this call wrote it. When something exists, its modification time is
+   * renewed (best effort), so that garbage collection's grace period (`lib/gc.ts`) spares an
+   * object that a row about to be committed has just found and reused.
    */
   ifAbsent?: boolean;
 }

@@ -188,11 +188,13 @@ export class FileStore implements StoreBackend {
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists || errorCode(e) === "EEXIST") {
           await removeQuietly(tmp);
+          await freshen(full, this.counters);
           return false;
         }
         // No hard links here (some network and FUSE file systems): check, then rename.
         if (await this.#existsRaw(full)) {
           await removeQuietly(tmp);
+          await freshen(full, this.counters);
           return false;
         }
         await Deno.rename(tmp, full);
@@ -238,6 +240,7 @@ export class FileStore implements StoreBackend {
         this.counters.stats++;
         if (await this.#existsRaw(full)) {
           if (data instanceof ReadableStream) await data.cancel().catch(() => {});
+          await freshen(full, this.counters);
           return { written: false };
         }
       }
@@ -373,7 +376,10 @@ export class FileStore implements StoreBackend {
     try {
       if (options.ifAbsent) {
         this.counters.stats++;
-        if (await this.#existsRaw(full)) return { written: false };
+        if (await this.#existsRaw(full)) {
+          await freshen(full, this.counters);
+          return { written: false };
+        }
       }
       const { tmp, file } = await this.#createTemp(full);
       file.close();
@@ -546,7 +552,7 @@ export class FileStore implements StoreBackend {
     this.counters.stats++;
     try {
       const st = await Deno.stat(full);
-      return { size: st.isDirectory ? 0 : st.size, isDir: st.isDirectory };
+      return { size: st.isDirectory ? 0 : st.size, isDir: st.isDirectory, modified: st.mtime };
     } catch (e) {
       if (isNotFound(e) || isNotDir(e)) return null;
       this.#fail("stat", full, e);
@@ -587,7 +593,7 @@ export class FileStore implements StoreBackend {
       } else if (!TEMP_SUFFIX.test(entry.name)) {
         try {
           const st = await Deno.stat(child);
-          if (st.isFile) yield { path: childRel, size: st.size };
+          if (st.isFile) yield { path: childRel, size: st.size, modified: st.mtime ?? new Date(0) };
         } catch (e) {
           // Removed while we were listing, or a dangling link.
           if (!isNotFound(e)) throw e;
@@ -632,4 +638,15 @@ export class FileStore implements StoreBackend {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Renews the modification time of an existing object that a write-once put found, so that
+ * garbage collection's grace period covers it as it covers a new object. Best effort: an object
+ * whose time cannot be set (another owner, a read-only mount) is still there to be used.
+ */
+async function freshen(full: string, counters: StoreCounters): Promise<void> {
+  counters.renewals++;
+  const now = new Date();
+  await Deno.utime(full, now, now).catch(() => {});
 }

@@ -25,6 +25,7 @@
  * @module
  */
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -298,13 +299,13 @@ export class S3Store implements StoreBackend {
     }
   }
 
-  /** Whether an object exists (HeadObject only: no directory probe). */
-  async #head(path: string): Promise<number | null> {
+  /** An object's size and time, or `null` when absent (HeadObject only: no directory probe). */
+  async #head(path: string): Promise<{ size: number; modified: Date } | null> {
     try {
       const out = await this.#client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(path) }),
       );
-      return out.ContentLength ?? 0;
+      return { size: out.ContentLength ?? 0, modified: out.LastModified ?? new Date(0) };
     } catch (e) {
       const err = e as SdkError;
       if (
@@ -314,6 +315,24 @@ export class S3Store implements StoreBackend {
       }
       throw this.#error(e, "HEAD", path);
     }
+  }
+
+  /**
+   * Renews the modification time of an existing object that a write-once put found (a copy onto
+   * itself with its metadata replaced, done inside the server), so that garbage collection's
+   * grace period covers it as it covers a new object. Best effort: the object is there to use.
+   */
+  async #freshen(path: string): Promise<void> {
+    const Key = this.#key(path);
+    this.counters.renewals++;
+    await this.#client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key,
+        CopySource: `${this.bucket}/${Key.split("/").map(encodeURIComponent).join("/")}`,
+        MetadataDirective: "REPLACE",
+      }),
+    ).catch(() => {});
   }
 
   async #upload(
@@ -381,6 +400,7 @@ export class S3Store implements StoreBackend {
         this.counters.stats++;
         if ((await this.#head(path)) !== null) {
           if (data instanceof ReadableStream) await data.cancel().catch(() => {});
+          await this.#freshen(path);
           return { written: false };
         }
       }
@@ -427,7 +447,10 @@ export class S3Store implements StoreBackend {
     }
     if (options.ifAbsent) {
       this.counters.stats++;
-      if ((await this.#head(path)) !== null) return { written: false };
+      if ((await this.#head(path)) !== null) {
+        await this.#freshen(path);
+        return { written: false };
+      }
     }
     if (size < this.#threshold) {
       await this.#upload(path, await Deno.readFile(localFile));
@@ -585,8 +608,8 @@ export class S3Store implements StoreBackend {
   /** Object size, or `isDir` when objects exist under `path/`, or null. */
   async stat(path: string): Promise<StoreStat | null> {
     this.counters.stats++;
-    const size = await this.#head(path);
-    if (size !== null) return { size, isDir: false };
+    const head = await this.#head(path);
+    if (head !== null) return { ...head, isDir: false };
     const Prefix = this.#key(path) + "/";
     const out = await this.#call(
       "LIST",
@@ -595,7 +618,9 @@ export class S3Store implements StoreBackend {
       () =>
         this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys: 1 })),
     );
-    return (out.KeyCount ?? out.Contents?.length ?? 0) > 0 ? { size: 0, isDir: true } : null;
+    return (out.KeyCount ?? out.Contents?.length ?? 0) > 0
+      ? { size: 0, isDir: true, modified: null }
+      : null;
   }
 
   /** Whether an object, or a "folder" with objects under it, exists. */
@@ -624,7 +649,11 @@ export class S3Store implements StoreBackend {
       for (const o of out.Contents ?? []) {
         // Keys ending in "/" are folder markers some tools create, not objects.
         if (!o.Key || o.Key.endsWith("/") || !o.Key.startsWith(this.#prefix)) continue;
-        yield { path: o.Key.slice(this.#prefix.length), size: o.Size ?? 0 };
+        yield {
+          path: o.Key.slice(this.#prefix.length),
+          size: o.Size ?? 0,
+          modified: o.LastModified ?? new Date(0),
+        };
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);

@@ -31,7 +31,18 @@ await onEveryBackend("dj gc: reports and deletes only unreferenced objects", asy
     });
     await Deno.writeFile(`${g.dir}/main/${strayFile}`, new Uint8Array(1500));
 
-    const dry = succeeded(await gc("main", "--dry-run", `--schema=${g.schema}`));
+    // Just written: within the default grace period of a day, so kept.
+    const young = succeeded(await gc("main", "--schema", g.schema));
+    assert.match(young, /hash-addressed: +8 stored, 7 referenced, 0 unreferenced \(0 bytes\)/);
+    assert.match(young, /kept 2 unreferenced object\(s\) written or reused within 86400 s/);
+    assert.match(young, /deleted 0 object\(s\), 0 bytes freed/);
+    assert.ok(existsSync(`${g.dir}/main/${strayHash}`), "young objects are kept");
+    assertFails(await gc("main", "--min-age", "-1"), 2, "dj gc", /--min-age takes a number/);
+    assertFails(await gc("main", "--min-age", "soon"), 2, "dj gc", /--min-age takes a number/);
+
+    const dry = succeeded(
+      await gc("main", "--dry-run", `--schema=${g.schema}`, "--min-age", "0"),
+    );
     assert.match(dry, /hash-addressed: +8 stored, 7 referenced, 1 unreferenced \(1 byte\)/);
     assert.match(
       dry,
@@ -40,7 +51,9 @@ await onEveryBackend("dj gc: reports and deletes only unreferenced objects", asy
     assert.ok(dry.includes(`unreferenced:\n  ${strayHash}\n  ${strayFile}\n`), dry);
     assert.ok(existsSync(`${g.dir}/main/${strayHash}`), "a dry run deletes nothing");
 
-    const wet = JSON.parse(succeeded(await gc("main", "--schema", g.schema, "--json")));
+    const wet = JSON.parse(
+      succeeded(await gc("main", "--schema", g.schema, "--json", "--min-age=0")),
+    );
     assert.equal(wet.dryRun, false);
     assert.deepEqual(wet.deleted.sort(), [strayHash, strayFile].sort());
     assert.equal(wet.bytesFreed, 1501);

@@ -247,7 +247,11 @@ await onEveryBackendAndStore(
         }
         yield* list(prefix);
       };
-      const report = await collectGarbage(c, { schemas: [f.table.schemaName], dryRun: false });
+      const report = await collectGarbage(c, {
+        schemas: [f.table.schemaName],
+        dryRun: false,
+        minAge: 0,
+      });
       assert.ok(raced);
       assert.deepEqual(report.deleted, []);
       assert.deepEqual(report.errors, []);
@@ -275,11 +279,11 @@ await onEveryBackend(
       const stray = `${schema}/obj/id=9/arr_AAAAAAAA.npy`;
       await Deno.mkdir(join(root, schema, "obj", "id=9"), { recursive: true });
       await Deno.writeFile(join(root, stray), new Uint8Array(7));
-      const dry = await collectGarbage(c, { schemas: [schema] });
+      const dry = await collectGarbage(c, { schemas: [schema], minAge: 0 });
       assert.deepEqual(dry.orphanedHashPaths, []);
       assert.deepEqual(dry.orphanedSchemaPaths, [stray]);
       assert.equal(dry.hashPathsStored, 1);
-      const wet = await collectGarbage(c, { schemas: [schema], dryRun: false });
+      const wet = await collectGarbage(c, { schemas: [schema], dryRun: false, minAge: 0 });
       assert.deepEqual(wet.deleted, [stray]);
       assert.equal(await f.table.restrict({ id: 1 }).fetch1("blob"), "value 1");
     } finally {

@@ -235,7 +235,7 @@ await onEveryBackendAndStore(
       assert.equal(new TextDecoder().decode(await rawRef.read()), "raw acquisition bytes");
 
       // Nothing is orphaned.
-      const gc = await collectGarbage(c, { schemas: [f.schemaName] });
+      const gc = await collectGarbage(c, { schemas: [f.schemaName], minAge: 0 });
       assert.deepEqual(gc.orphanedHashPaths, []);
       assert.deepEqual(gc.orphanedSchemaPaths, []);
       assert.equal(gc.hashPathsStored, 4);
@@ -279,7 +279,7 @@ await onEveryBackendAndStore(
       const hashAfter = await storePaths(c, `_hash/${f.schemaName}/`);
       const newHash = hashAfter.filter((p) => !hashBefore.includes(p));
       assert.equal(newHash.length, 1, "the new blob's object is kept for GC");
-      const report = await collectGarbage(c, { schemas: [f.schemaName] });
+      const report = await collectGarbage(c, { schemas: [f.schemaName], minAge: 0 });
       assert.deepEqual(report.orphanedHashPaths, newHash);
       assert.deepEqual(report.orphanedSchemaPaths, []);
 
@@ -293,7 +293,7 @@ await onEveryBackendAndStore(
       assert.deepEqual(await storePaths(c, `_schema/${f.schemaName}/`), schemaBefore);
 
       // GC deletes exactly the orphans; the row still reads.
-      const gc = await collectGarbage(c, { schemas: [f.schemaName], dryRun: false });
+      const gc = await collectGarbage(c, { schemas: [f.schemaName], dryRun: false, minAge: 0 });
       assert.deepEqual(gc.deleted.sort(), [...gc.orphanedHashPaths].sort());
       assert.ok(gc.deleted.length >= 1);
       assert.equal(

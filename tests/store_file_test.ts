@@ -78,6 +78,7 @@ Deno.test("file store: put/get, parents created, overwrite by default, no temp f
       stats: 0,
       lists: 0,
       removes: 0,
+      renewals: 0,
     });
   });
 });
@@ -231,9 +232,23 @@ Deno.test("file store: open streams, download is atomic, missing objects name th
 
 Deno.test("file store: stat and exists report files and folders", async () => {
   await withStore(async (store) => {
+    const before = Date.now();
     await store.put("d/sub/f.txt", bytes(1, 2, 3, 4, 5));
-    assert.deepEqual(await store.stat("d/sub/f.txt"), { size: 5, isDir: false });
-    assert.deepEqual(await store.stat("d/sub"), { size: 0, isDir: true });
+    const file = await store.stat("d/sub/f.txt");
+    assert.deepEqual({ ...file, modified: undefined }, {
+      size: 5,
+      isDir: false,
+      modified: undefined,
+    });
+    // The file system may keep whole seconds only.
+    assert.ok(
+      file!.modified!.getTime() >= before - 2000 && file!.modified!.getTime() <= Date.now(),
+    );
+    assert.deepEqual({ ...(await store.stat("d/sub")), modified: undefined }, {
+      size: 0,
+      isDir: true,
+      modified: undefined,
+    });
     assert.equal(await store.stat("d/none"), null);
     assert.equal(await store.stat("d/sub/f.txt/x"), null);
     assert.equal(await store.exists("d"), true);
@@ -250,7 +265,9 @@ Deno.test("file store: list is recursive, ordered, skips temp files, tolerates m
     await Deno.writeFile(`${root}/a/x/3.saving-AbCdEfGhIjKl`, bytes(0));
     const all = await collect(store.list(""));
     assert.deepEqual(all.map((e) => e.path), ["a/x/1", "a/x/2", "a/y", "a.txt", "b/z"]);
-    assert.deepEqual(all.find((e) => e.path === "a.txt"), { path: "a.txt", size: 5 });
+    const a = all.find((e) => e.path === "a.txt")!;
+    assert.deepEqual({ path: a.path, size: a.size }, { path: "a.txt", size: 5 });
+    assert.ok(a.modified instanceof Date && Math.abs(a.modified.getTime() - Date.now()) < 60_000);
     assert.deepEqual((await collect(store.list("a"))).map((e) => e.path), [
       "a/x/1",
       "a/x/2",
@@ -320,7 +337,7 @@ Deno.test({
       assert.equal(`_hash/dj_golden/${computeHash(data)}`, e.path);
     }
     const folder = "_schema/dj_golden/recording/subject_id=1/session_idx=1/folder_CilNMC0V";
-    assert.deepEqual(await store.stat(folder), { size: 0, isDir: true });
+    assert.equal((await store.stat(folder))?.isDir, true);
     assert.deepEqual((await collect(store.list(folder))).map((e) => [e.path, e.size]), [
       [`${folder}/a.txt`, 7],
       [`${folder}/sub/b.csv`, 8],

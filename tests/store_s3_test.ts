@@ -81,6 +81,12 @@ async function collect(it: AsyncIterable<StoreEntry>): Promise<StoreEntry[]> {
   return out;
 }
 
+async function pathsAndSizes(
+  it: AsyncIterable<StoreEntry>,
+): Promise<{ path: string; size: number }[]> {
+  return (await collect(it)).map(({ path, size }) => ({ path, size }));
+}
+
 /** A stream of `total` bytes of `data` in `chunk`-sized pieces that errors once `failAt` bytes went out. */
 function streamOf(data: Uint8Array, chunk: number, failAt?: number): ReadableStream<Uint8Array> {
   let at = 0;
@@ -173,6 +179,7 @@ await serverTest("s3", "S3 store against a real server", async (t) => {
           stats: 0,
           lists: 0,
           removes: 0,
+          renewals: 0,
         });
       },
     );
@@ -203,7 +210,7 @@ await serverTest("s3", "S3 store against a real server", async (t) => {
         await slash.put("a/b.bin", new Uint8Array([6]));
         assert.equal(await headStatus(client, Bucket, "top.bin"), 200);
         assert.equal(await headStatus(client, Bucket, "pre/fix/a/b.bin"), 200);
-        assert.deepEqual(await collect(slash.list("")), [{ path: "a/b.bin", size: 1 }]);
+        assert.deepEqual(await pathsAndSizes(slash.list("")), [{ path: "a/b.bin", size: 1 }]);
         await root.remove("top.bin");
         await slash.remove("a/b.bin");
       } finally {
@@ -357,9 +364,16 @@ await serverTest("s3", "S3 store against a real server", async (t) => {
     await t.step("stat and exists: objects, prefixes as folders, missing", async () => {
       await store.put("st/dir/a.bin", new Uint8Array(7));
       const stats = store.counters.stats;
-      assert.deepEqual(await store.stat("st/dir/a.bin"), { size: 7, isDir: false });
-      assert.deepEqual(await store.stat("st/dir"), { size: 0, isDir: true });
-      assert.deepEqual(await store.stat("st"), { size: 0, isDir: true });
+      const object = await store.stat("st/dir/a.bin");
+      assert.deepEqual({ ...object, modified: undefined }, {
+        size: 7,
+        isDir: false,
+        modified: undefined,
+      });
+      // The server's clock, in whole seconds.
+      assert.ok(Math.abs(object!.modified!.getTime() - Date.now()) < 120_000);
+      assert.deepEqual(await store.stat("st/dir"), { size: 0, isDir: true, modified: null });
+      assert.deepEqual(await store.stat("st"), { size: 0, isDir: true, modified: null });
       assert.equal(await store.stat("st/none"), null);
       // "st/di" is a prefix of a key, but not a folder.
       assert.equal(await store.stat("st/di"), null);
@@ -386,10 +400,15 @@ await serverTest("s3", "S3 store against a real server", async (t) => {
           assert.equal(pages.counters.lists - lists, 3, "252 keys in pages of 100");
           assert.deepEqual(all.map((e) => e.path).sort(), [...keys, "ls/sub/deep/x"].sort());
           assert.equal(all.find((e) => e.path === "ls/k010")?.size, 10 % 7);
-          assert.deepEqual(await collect(pages.list("ls/sub/")), [{
+          const sub = await collect(pages.list("ls/sub/"));
+          assert.deepEqual(sub.map(({ path, size }) => ({ path, size })), [{
             path: "ls/sub/deep/x",
             size: 3,
           }]);
+          assert.ok(
+            Math.abs(sub[0].modified.getTime() - Date.now()) < 120_000,
+            "the object's time",
+          );
           assert.deepEqual(await collect(pages.list("nothing")), []);
           assert.deepEqual(await collect(pages.list("ls/k001")), []);
           const everything = (await collect(pages.list(""))).map((e) => e.path);

@@ -12,18 +12,20 @@ import { type CliResult, type Command, oneLine, UsageError } from "./command.ts"
 import { CONNECTION_HELP, withConnection } from "./connect.ts";
 import { defineCommand } from "./define.ts";
 
-const HELP = `Usage: dj gc <store> [--dry-run] [--schema S ...] [--json]
+const HELP = `Usage: dj gc <store> [--dry-run] [--min-age SECONDS] [--schema S ...] [--json]
 
 Find the objects of a store's hash-addressed (_hash/<schema>/) and schema-addressed
 (_schema/<schema>/) sections that no row of the scanned schemas references, and delete them.
-Deleting rows never deletes their objects; this does. Objects of an insert still in progress look
-unreferenced too: collect when no one is writing. If any table or listing cannot be read, nothing
-is deleted and the exit code is 1.
+Deleting rows never deletes their objects; this does. Objects written or reused within the last
+day (--min-age) are kept: an insert may still be about to commit the row that uses them. If any
+table or listing cannot be read, nothing is deleted and the exit code is 1.
 
 <store> is a store name of the configuration's stores (datajoint.json "stores", DJ_STORES).
 
 Options:
   --dry-run    only report what would be deleted
+  --min-age N  keep unreferenced objects written or reused less than N seconds ago
+               (default 86400, a day; 0 when no one writes to the store meanwhile)
   --schema S   scan only schema S (repeat for several); default: every schema on the server
   --json       print the report as one JSON object instead of text
   -h, --help   show this help
@@ -31,6 +33,7 @@ Options:
 Examples:
   dj gc main --dry-run
   dj gc main --schema lab --schema lab_analysis
+  dj gc main --min-age 0
 
 ${CONNECTION_HELP}
 `;
@@ -66,6 +69,11 @@ export function reportText(r: GcReport): string {
   if (orphans.length > 0) {
     lines.push("unreferenced:", ...orphans.map((p) => `  ${p}`));
   }
+  if (r.recentUnreferenced.length > 0) {
+    lines.push(
+      `kept ${r.recentUnreferenced.length} unreferenced object(s) written or reused within ${r.minAge} s (--min-age)`,
+    );
+  }
   if (r.dryRun) {
     lines.push("dry run: nothing deleted");
   } else {
@@ -90,12 +98,19 @@ export const gcCommand: Command = defineCommand({
   help: HELP,
   args: {
     positionals: ["store"],
-    options: { "--dry-run": "flag", "--schema": "repeat", "--json": "flag" },
+    options: { "--dry-run": "flag", "--min-age": "value", "--schema": "repeat", "--json": "flag" },
   },
   run: (parsed, context) => {
     const store = parsed.positionals[0];
     if (store === "") throw new UsageError(`<store> may not be empty (see '${PROG} --help')`);
     const schemas = parsed.lists.get("--schema")?.map((s) => checkSchemaName(PROG, s));
+    const minAgeText = parsed.values.get("--min-age");
+    const minAge = minAgeText === undefined ? undefined : Number(minAgeText);
+    if (minAge !== undefined && !(/^\d+(\.\d+)?$/.test(minAgeText!) && Number.isFinite(minAge))) {
+      throw new UsageError(
+        `--min-age takes a number of seconds, 0 or more (got ${JSON.stringify(minAgeText)})`,
+      );
+    }
     return withConnection(context, async (conn): Promise<CliResult> => {
       const configured = conn.stores.names();
       if (!configured.includes(store)) {
@@ -120,6 +135,7 @@ export const gcCommand: Command = defineCommand({
         store,
         schemas,
         dryRun: parsed.flags.has("--dry-run"),
+        minAge,
       });
       const text = parsed.flags.has("--json")
         ? JSON.stringify(report, null, 2) + "\n"
