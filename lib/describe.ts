@@ -57,7 +57,7 @@ function foreignKeyLine(fk: HeadingForeignKey, name: ParentNamer): string {
  *     sqlType: "varchar(16)", kind: "core", storage: { kind: "core", name: "varchar", text: "varchar(16)", length: 16 },
  *     comment: "", default: null, autoIncrement: false, json: false, blob: false, uuid: false, lineage: null }],
  * };
- * console.log(describeHeading(h, (_s, t) => t)); // "# rigs\nrig : varchar(16)\n---\n" (padded)
+ * console.log(describeHeading(h, (_s, t) => t)); // "# rigs\nrig : varchar(16)\n" (padded)
  * ```
  */
 export function describeHeading(heading: Heading, name: ParentNamer): string {
@@ -83,7 +83,7 @@ export function describeHeading(heading: Heading, name: ParentNamer): string {
     }
     lines.push(attributeLine(a));
   }
-  if (inKey) lines.push("---");
+  // A table of key attributes only has no divider, as in DataJoint Python's describe().
   for (const ix of heading.indexes) {
     lines.push(`${ix.unique ? "unique index" : "index"}(${ix.columns.join(", ")})`);
   }

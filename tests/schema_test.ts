@@ -75,6 +75,9 @@ await onEveryBackend(
       if (!described.includes("-> Probe") || !/channel\s*: int16/.test(described)) {
         throw new Error(`part describe: ${described}`);
       }
+      // Key attributes only: no divider, as Python prints it.
+      const rigText = await Rig.describe();
+      assertEq(/^rig +: varchar\(16\) +# rig name\n$/.test(rigText), true, `describe: ${rigText}`);
       const probe = await Probe.heading();
       assertEq(
         probe.attributes.map((a) => [a.name, a.type, a.nullable]),
