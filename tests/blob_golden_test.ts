@@ -366,6 +366,25 @@ Deno.test("fromTagged: every malformed input is an 'invalid tagged JSON' DataJoi
   invalid({ list: [{ list: [{ foo: null }] }] }, /\$\.list\[0\]\.list\[0\]: unknown tag/);
 });
 
+Deno.test("parseTagged: deep nesting is a short DataJointError, recarrays included", () => {
+  // Nested recarray columns recurse outside readValue; they overflowed the stack (a RangeError).
+  const n = 5000;
+  const head = '{"recarray":{"shape":[],"fields":[["x",';
+  const leaf = '{"scalar":{"dtype":"int8","value":1}}';
+  for (
+    const text of [
+      head.repeat(n) + leaf + "]]}}".repeat(n),
+      '{"list":['.repeat(n) + "null" + "]}".repeat(n),
+    ]
+  ) {
+    const r = throwsDataJointError(() => parseTagged(text));
+    assert.ok(r.threw, "must throw a DataJointError");
+    assert.match(r.message!, /^invalid tagged JSON: .*nesting deeper than 1000 levels$/);
+    // The path to the offending level is cut, not a line of thousands of characters.
+    assert.ok(r.message!.length < 300, `message of ${r.message!.length} characters`);
+  }
+});
+
 Deno.test("parseTagged: JSON syntax errors are DataJointErrors too", () => {
   assert.throws(() => parseTagged('{"int": '), (e: unknown) => {
     return e instanceof DataJointError && /^invalid tagged JSON: /.test(e.message);

@@ -243,15 +243,17 @@ class TaggedWriter {
         };
       case undefined:
         throw new DataJointError(
-          `Cannot describe ${describeJs(v)} at ${path} as tagged JSON: no blob item holds it`,
+          `Cannot describe ${describeJs(v)} at ${
+            shortPath(path)
+          } as tagged JSON: no blob item holds it`,
         );
     }
     const obj = v as object;
     if (depth >= MAX_DEPTH) {
-      throw new DataJointError(`Value nests deeper than ${MAX_DEPTH} levels at ${path}`);
+      throw new DataJointError(`Value nests deeper than ${MAX_DEPTH} levels at ${shortPath(path)}`);
     }
     if (this.#active.has(obj)) {
-      throw new DataJointError(`Value contains itself (a reference cycle) at ${path}`);
+      throw new DataJointError(`Value contains itself (a reference cycle) at ${shortPath(path)}`);
     }
     this.#active.add(obj);
     try {
@@ -312,7 +314,7 @@ class TaggedWriter {
       case "recarray":
         return { recarray: this.recarrayBody(v as RecArray, path, depth) };
     }
-    throw new DataJointError(`Cannot describe a ${kind} at ${path} as tagged JSON`);
+    throw new DataJointError(`Cannot describe a ${kind} at ${shortPath(path)} as tagged JSON`);
   }
 
   items(items: readonly unknown[], path: string, depth: number): TaggedValue[] {
@@ -322,6 +324,9 @@ class TaggedWriter {
   }
 
   recarrayBody(r: RecArray, path: string, depth: number): TaggedRecArray {
+    if (depth >= MAX_DEPTH) {
+      throw new DataJointError(`Value nests deeper than ${MAX_DEPTH} levels at ${shortPath(path)}`);
+    }
     return {
       shape: [...r.shape],
       fields: r.fields.map(([name, column]): [string, TaggedColumn] => {
@@ -383,7 +388,7 @@ function charArrayBody(a: NDArray): TaggedArray {
 function jsDateToTagged(d: Date, path: string): string {
   const ms = d.getTime();
   if (Number.isNaN(ms)) {
-    throw new DataJointError(`Invalid Date at ${path}: it has no datetime value`);
+    throw new DataJointError(`Invalid Date at ${shortPath(path)}: it has no datetime value`);
   }
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO("UTC").toPlainDateTime()
     .toString({ fractionalSecondDigits: 6 });
@@ -396,7 +401,7 @@ function typedArrayToNDArray(v: ArrayBufferView, path: string): NDArray {
   try {
     return NDArray.from(data as NumericTypedArray);
   } catch (e) {
-    throw new DataJointError(`Cannot describe ${describeJs(v)} at ${path} as an array`, {
+    throw new DataJointError(`Cannot describe ${describeJs(v)} at ${shortPath(path)} as an array`, {
       cause: e,
     });
   }
@@ -473,7 +478,12 @@ export function fromTagged(json: unknown): BlobValue {
 }
 
 function fail(path: string, message: string): never {
-  throw new DataJointError(`invalid tagged JSON: ${path}: ${message}`);
+  throw new DataJointError(`invalid tagged JSON: ${shortPath(path)}: ${message}`);
+}
+
+/** A path deep in a document is cut in its middle, so that a message stays a readable line. */
+function shortPath(path: string): string {
+  return path.length <= 160 ? path : `${path.slice(0, 40)}…${path.slice(-110)}`;
 }
 
 function show(v: unknown): string {
@@ -910,6 +920,8 @@ function readFloatElement(v: unknown, single: boolean, path: string): number {
 }
 
 function readColumn(v: unknown, shape: number[], path: string, depth: number): NDArray | RecArray {
+  // Nested recarrays recurse here, not through readValue, so they need their own bound.
+  if (depth >= MAX_DEPTH) fail(path, `nesting deeper than ${MAX_DEPTH} levels`);
   if (!isObject(v) || Object.keys(v).length !== 1) {
     fail(
       path,
