@@ -6,7 +6,9 @@
  */
 
 import { BlobEncodeError, DataJointError, Decimal, NDArray, pack, unpack, UUID } from "../mod.ts";
-import { assert, assertThrowsA } from "./_blob_equal.ts";
+import { toTagged } from "../codecs/blob/tagged_json.ts";
+import { hashKey } from "../codecs/blob/values.ts";
+import { assert, assertThrowsA, toHex } from "./_blob_equal.ts";
 
 Deno.test("Decimal: canonical strings are Python's str(Decimal(text))", () => {
   // Each pair is (input, what CPython's str(Decimal(input)) prints).
@@ -74,6 +76,29 @@ Deno.test("pack: a JS Date is a naive UTC datetime; invalid ones are rejected", 
   assert(back instanceof Temporal.PlainDateTime, "a PlainDateTime");
   assert(String(back) === "2024-03-05T06:07:08.009", String(back));
   assertThrowsA(() => pack(new Date(NaN)), BlobEncodeError, /invalid Date/);
+});
+
+Deno.test("pack: Temporal dates in another calendar are written and keyed by their ISO date", () => {
+  // Python's date and datetime are ISO; a hebrew 2020-01-01 has year 5780 in its own fields.
+  const cases: [Temporal.PlainDate | Temporal.PlainDateTime, string][] = [
+    [Temporal.PlainDate.from("2020-01-01[u-ca=hebrew]"), "2020-01-01"],
+    [
+      Temporal.PlainDateTime.from("2020-03-05T06:07:08.000009[u-ca=japanese]"),
+      "2020-03-05T06:07:08.000009",
+    ],
+    [Temporal.PlainDate.from("2024-02-29[u-ca=islamic-umalqura]"), "2024-02-29"],
+  ];
+  for (const [value, iso] of cases) {
+    const plain = value instanceof Temporal.PlainDate
+      ? Temporal.PlainDate.from(iso)
+      : Temporal.PlainDateTime.from(iso);
+    assert(toHex(pack(value)) === toHex(pack(plain)), `${value} packs as ${iso}`);
+    assert(String(unpack(pack(value))) === String(plain), `${value} unpacks as ${iso}`);
+    const tag = value instanceof Temporal.PlainDate ? "date" : "datetime";
+    const text = toTagged(value) as Record<string, string>;
+    assert(text[tag].startsWith(iso), `toTagged ${JSON.stringify(text)}`);
+    assert(hashKey(value) === hashKey(plain), `${value} is the same dict key as ${iso}`);
+  }
 });
 
 Deno.test("NDArray: a typed array in the dtype's place, or a long bad dtype, gives a short error", () => {

@@ -333,8 +333,11 @@ class Writer {
       const ms = value.getTime();
       if (Number.isNaN(ms)) throw new BlobEncodeError(`Cannot pack an invalid Date`);
       v = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO("UTC").toPlainDateTime();
-    } else {
+    } else if (value instanceof Temporal.PlainTime) {
       v = value;
+    } else {
+      // The fields of a date in another calendar (hebrew, japanese, …) are not its ISO fields.
+      v = value.withCalendar("iso8601");
     }
     if (!(v instanceof Temporal.PlainTime)) {
       const d = v as Temporal.PlainDate;

@@ -227,13 +227,17 @@ class TaggedWriter {
         return { decimal: String(v) };
       case "uuid":
         return { uuid: String(v) };
+      // ISO fields without a calendar annotation, whatever the calendar (Python's are ISO).
       case "date":
-        return { date: (v as Temporal.PlainDate).toString() };
+        return { date: (v as Temporal.PlainDate).toString({ calendarName: "never" }) };
       case "time":
         return { time: (v as Temporal.PlainTime).toString({ fractionalSecondDigits: 6 }) };
       case "datetime":
         return {
-          datetime: (v as Temporal.PlainDateTime).toString({ fractionalSecondDigits: 6 }),
+          datetime: (v as Temporal.PlainDateTime).toString({
+            fractionalSecondDigits: 6,
+            calendarName: "never",
+          }),
         };
       case "jsdate":
         return { datetime: jsDateToTagged(v as Date, path) };

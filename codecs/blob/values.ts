@@ -193,11 +193,11 @@ export function hashKey(value: unknown): string | undefined {
     case "bytes":
       return "b" + latin1(value as Uint8Array | ArrayBuffer | DataView);
     case "date":
-      return "D" + String(value);
+      return "D" + (value as Temporal.PlainDate).toString({ calendarName: "never" });
     case "time":
       return "T" + String(value);
     case "datetime":
-      return "DT" + String(value);
+      return "DT" + (value as Temporal.PlainDateTime).toString({ calendarName: "never" });
     case "jsdate": {
       const t = (value as Date).getTime();
       return Number.isNaN(t) ? undefined : "DT" + new Date(t).toISOString().slice(0, -1);
