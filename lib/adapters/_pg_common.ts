@@ -78,6 +78,66 @@ export function byteaToText(bytes: Uint8Array): string {
   return s;
 }
 
+/**
+ * Parses PostgreSQL's text form of an array (`{1,NULL,3}`, `{{"a,b",c},{"",NULL}}`) into nested
+ * JavaScript arrays, passing each element's text to `parseElement` (text is kept without one). An
+ * unquoted `NULL` is `null`; a quoted `"NULL"` is the text. Bounds other than 1
+ * (`[0:1]={1,2}`) are dropped, as PGlite does. `delimiter` is the element type's `typdelim`
+ * (`;` for `box`).
+ *
+ * @example
+ * ```ts
+ * import { parsePgArray } from "./_pg_common.ts";
+ *
+ * parsePgArray("{1,NULL,3}", Number); // [1, null, 3]
+ * parsePgArray('{{"a,b",NULL},{"NULL",""}}', undefined); // [["a,b", null], ["NULL", ""]]
+ * ```
+ */
+export function parsePgArray(
+  text: string,
+  parseElement: ((text: string) => unknown) | undefined,
+  delimiter = ",",
+): unknown[] {
+  let i = text.startsWith("[") ? text.indexOf("=") + 1 : 0;
+  const malformed = () => new Error(`Malformed PostgreSQL array text: ${text}`);
+  const element = (raw: string) => (parseElement ? parseElement(raw) : raw);
+
+  function list(): unknown[] {
+    if (text[i++] !== "{") throw malformed();
+    const out: unknown[] = [];
+    if (text[i] === "}") {
+      i++;
+      return out;
+    }
+    for (;;) {
+      if (text[i] === "{") {
+        out.push(list());
+      } else if (text[i] === '"') {
+        let s = "";
+        for (i++; text[i] !== '"'; i++) {
+          if (text[i] === "\\") i++;
+          if (i >= text.length) throw malformed();
+          s += text[i];
+        }
+        i++;
+        out.push(element(s));
+      } else {
+        const start = i;
+        while (i < text.length && text[i] !== delimiter && text[i] !== "}") i++;
+        const raw = text.slice(start, i);
+        out.push(raw === "NULL" ? null : element(raw));
+      }
+      const next = text[i++];
+      if (next === "}") return out;
+      if (next !== delimiter) throw malformed();
+    }
+  }
+
+  const result = list();
+  if (i !== text.length) throw malformed();
+  return result;
+}
+
 /** The fields of a PostgreSQL error both drivers expose. */
 export interface PgErrorFields {
   code?: unknown;

@@ -11,7 +11,8 @@
  *
  * Values (see the table in `driver.ts`): `int8` → `bigint`, `numeric` → exact text, `date`,
  * `timestamp`, `time` → PostgreSQL's ISO text (`DateStyle` is set to `ISO` for the session), `bytea`
- * → `Uint8Array`, `json`/`jsonb` → parsed, `uuid` → text, `boolean` → boolean.
+ * → `Uint8Array`, `json`/`jsonb` → parsed, `uuid` → text, `boolean` → boolean. Arrays → nested
+ * arrays of those, `NULL` elements → `null` (our own array parser, see `useOwnArrayParsers`).
  *
  * @example
  * ```ts
@@ -37,6 +38,7 @@ import {
   byteaToText,
   keepText,
   OID,
+  parsePgArray,
   TEXT_OIDS,
   translatePgError,
 } from "./_pg_common.ts";
@@ -87,6 +89,26 @@ function customTypes(): Record<string, postgres.PostgresType> {
       parse: (x: string) => x === "t",
     },
   };
+}
+
+/**
+ * Replaces the array parsers postgres.js installs when it connects: those read an unquoted `NULL`
+ * element as the text "NULL" (so `NaN`, `"NULL"`, `false`, or a failed `BigInt` after our element
+ * parsers) and keep non-default bounds (`[0:1]={1,2}`) as an extra level. Ours give `null` and the
+ * values PGlite gives, with the same element parsers, for every array type the catalog has now (as
+ * postgres.js's own lookup, and PGlite's, which run when connecting too).
+ */
+async function useOwnArrayParsers(sql: postgres.Sql, conn: Reserved): Promise<void> {
+  const types = await conn.unsafe<{ element: number; array: number; delimiter: string }[]>(
+    "SELECT oid AS element, typarray AS array, typdelim AS delimiter " +
+      "FROM pg_catalog.pg_type WHERE typarray <> 0",
+  );
+  const parsers = sql.options.parsers;
+  for (const { element, array, delimiter } of types) {
+    const parseElement = parsers[element];
+    // Without postgres.js's `array` flag the parser gets the whole text, bounds and braces.
+    parsers[array] = (text: string) => parsePgArray(text, parseElement, delimiter);
+  }
 }
 
 const CONNECTION_CODES = new Set([
@@ -228,6 +250,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
   });
   try {
     const conn = await sql.reserve();
+    await useOwnArrayParsers(sql, conn);
     driver = new PostgresDriver(sql, conn);
     return driver;
   } catch (e) {
