@@ -402,6 +402,23 @@ Deno.test("hazard: repeated set elements collapse to the first", () => {
   assert(nans.size === 1 && Number.isNaN([...nans][0]), "NaN set");
 });
 
+Deno.test("hazard: Python-equal Map keys and Set elements are written once, as Python holds them", () => {
+  // {1: 'a', 1.0: 'b', True: 'c', 'k': 'd', Decimal('1.0'): 'e'} is {1: 'e', 'k': 'd'} in Python.
+  const map = new Map<BlobValue, BlobValue>([
+    [1n, "a"],
+    [1, "b"],
+    [true, "c"],
+    ["k", "d"],
+    [new Decimal("1.0"), "e"],
+  ]);
+  const expected = new Map<BlobValue, BlobValue>([[1n, "e"], ["k", "d"]]);
+  assert(toHex(pack(map)) === toHex(pack(expected)), "the blob of the collapsed dict");
+  assertBlobEqual(unpack(pack(map)), expected);
+  const set = new Set<BlobValue>([tuple(1n, "t"), 2n, tuple(true, "t"), 2, new Decimal("2.00")]);
+  assert(toHex(pack(set)) === toHex(pack(new Set([tuple(1n, "t"), 2n]))), "the collapsed set");
+  assertBlobEqual(unpack(pack(set)), new Set<BlobValue>([tuple(1n, "t"), 2n]));
+});
+
 Deno.test("hazard: cycles are rejected with BlobEncodeError", () => {
   const list: unknown[] = [1n];
   list.push(list);

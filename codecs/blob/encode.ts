@@ -392,12 +392,18 @@ class Writer {
 
   set(items: Set<unknown>, depth: number): void {
     this.enter(items, depth);
-    this.u8(0x03);
-    this.len(items.size);
+    // Elements Python holds equal (1n, 1, true, Decimal("1.0")) are one element, the first.
+    const kept: unknown[] = [];
+    const seen = new Set<string>();
     for (const item of items) {
-      requireHashable(item, "set element");
-      this.framed(item, depth + 1);
+      const key = requireHashable(item, "set element");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      kept.push(item);
     }
+    this.u8(0x03);
+    this.len(kept.length);
+    for (const item of kept) this.framed(item, depth + 1);
     this.leave(items);
   }
 
@@ -405,9 +411,17 @@ class Writer {
     this.enter(d, depth);
     this.u8(0x04);
     if (d instanceof Map) {
-      this.len(d.size);
+      // Keys Python holds equal (1n, 1, true, Decimal("1.0")) are one key, as in a Python dict
+      // built from these pairs: the first key in its place, with the last value.
+      const entries = new Map<string, [unknown, unknown]>();
       for (const [k, v] of d) {
-        requireHashable(k, "dict key");
+        const key = requireHashable(k, "dict key");
+        const entry = entries.get(key);
+        if (entry === undefined) entries.set(key, [k, v]);
+        else entry[1] = v;
+      }
+      this.len(entries.size);
+      for (const [k, v] of entries.values()) {
         this.framed(k, depth + 1);
         this.framed(v, depth + 1);
       }
@@ -553,13 +567,16 @@ function typedArrayToNDArray(view: ArrayBufferView): NDArray {
   return NDArray.from(view as NumericTypedArray);
 }
 
-function requireHashable(value: unknown, what: string): void {
-  if (hashKey(value) === undefined) {
+/** The value's Python hash identity ({@link hashKey}); an unhashable value is an error. */
+function requireHashable(value: unknown, what: string): string {
+  const key = hashKey(value);
+  if (key === undefined) {
     throw new BlobEncodeError(
       `Cannot pack a ${describeType(value)} as a ${what}: Python needs a hashable value there ` +
         `(use a Tuple instead of an Array; sets, dicts and non-scalar arrays cannot be keys)`,
     );
   }
+  return key;
 }
 
 function describeType(value: unknown): string {
