@@ -5,7 +5,16 @@
  * @module
  */
 
-import { BlobEncodeError, DataJointError, Decimal, NDArray, pack, unpack, UUID } from "../mod.ts";
+import {
+  BlobDecodeError,
+  BlobEncodeError,
+  DataJointError,
+  Decimal,
+  NDArray,
+  pack,
+  unpack,
+  UUID,
+} from "../mod.ts";
 import { toTagged } from "../codecs/blob/tagged_json.ts";
 import { hashKey } from "../codecs/blob/values.ts";
 import { assert, assertThrowsA, toHex } from "./_blob_equal.ts";
@@ -37,6 +46,40 @@ Deno.test("Decimal: canonical strings are Python's str(Decimal(text))", () => {
   }
   for (const bad of ["", ".", "1e", "1__0", "_1", "1.2.3", "abc", "1e+", "--1"]) {
     assertThrowsA(() => new Decimal(bad), DataJointError, /Invalid decimal/);
+  }
+});
+
+Deno.test("Decimal: exponents Python's Decimal cannot hold are refused, on pack and on unpack", () => {
+  // Checked against CPython 3.11's Decimal(text): these it accepts...
+  for (
+    const ok of [
+      "1e999999999999999999",
+      "12e999999999999999998",
+      "1.0e999999999999999999",
+      "0.0e1000000000000000000",
+      "1e-1999999999999999997",
+      "0e-1999999999999999997",
+    ]
+  ) {
+    assert(unpack(pack(new Decimal(ok))) instanceof Decimal, ok);
+  }
+  // ...and these raise InvalidOperation, so a blob holding one could not be read by Python.
+  const bad = [
+    "1e1000000000000000000",
+    "12e999999999999999999",
+    "0e1000000000000000000",
+    "-1e-1999999999999999998",
+    "0.1e-1999999999999999997",
+    "1e999999999999999999999",
+  ];
+  for (const text of bad) {
+    assertThrowsA(() => new Decimal(text), DataJointError, /exponent is beyond what Python/);
+    const bytes = new TextEncoder().encode(text);
+    const blob = new Uint8Array([0x64, 0x6a, 0x30, 0, 0x64, bytes.length, 0, 0, 0, 0, 0, 0, 0]);
+    const item = new Uint8Array(blob.length + bytes.length);
+    item.set(blob);
+    item.set(bytes, blob.length);
+    assertThrowsA(() => unpack(item), BlobDecodeError, /invalid Decimal/);
   }
 });
 

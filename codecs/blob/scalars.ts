@@ -149,6 +149,14 @@ function parseDecimal(text: string): DecimalParts | undefined {
 }
 
 /**
+ * Python's `Decimal(str)` refuses a number whose adjusted exponent (that of its first digit) is
+ * above this (libmpdec's MAX_EMAX on 64-bit builds), so a blob holding one cannot be read there.
+ */
+const MAX_ADJUSTED_EXPONENT = 999999999999999999n;
+/** ... and one whose exponent is below this (libmpdec's MIN_ETINY). */
+const MIN_EXPONENT = -1999999999999999997n;
+
+/**
  * An exact decimal number (Python `decimal.Decimal`, blob item `d`), kept as sign, coefficient
  * digits and exponent so that trailing zeros and special values survive: `"1.50"` stays `1.50`,
  * `"1E+2"`, `"NaN"`, `"-Infinity"` and `"sNaN"` are all representable.
@@ -182,9 +190,19 @@ export class Decimal {
       typeof value === "string" || typeof value === "number" || typeof value === "bigint"
         ? parseDecimal(String(value))
         : undefined;
+    const shown = String(value).length > 60 ? `${String(value).slice(0, 60)}…` : String(value);
     if (parts === undefined) {
-      const shown = String(value).length > 60 ? `${String(value).slice(0, 60)}…` : String(value);
       throw new DataJointError(`Invalid decimal string "${shown}": use e.g. "-1.50" or "1E+2"`);
+    }
+    if (
+      parts.form === "finite" &&
+      (parts.exponent < MIN_EXPONENT ||
+        parts.exponent + BigInt(parts.digits.length - 1) > MAX_ADJUSTED_EXPONENT)
+    ) {
+      throw new DataJointError(
+        `Invalid decimal string "${shown}": its exponent is beyond what Python's Decimal holds ` +
+          `(from 1E${MIN_EXPONENT} to 9.99…E+${MAX_ADJUSTED_EXPONENT})`,
+      );
     }
     this.negative = parts.negative;
     this.form = parts.form;
