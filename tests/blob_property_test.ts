@@ -417,6 +417,11 @@ Deno.test("hazard: Python-equal Map keys and Set elements are written once, as P
   const set = new Set<BlobValue>([tuple(1n, "t"), 2n, tuple(true, "t"), 2, new Decimal("2.00")]);
   assert(toHex(pack(set)) === toHex(pack(new Set([tuple(1n, "t"), 2n]))), "the collapsed set");
   assertBlobEqual(unpack(pack(set)), new Set<BlobValue>([tuple(1n, "t"), 2n]));
+  // Also with thousands of zeros: 10**5000 == Decimal('1E+5000') in Python (one dict key).
+  const big = new Map<BlobValue, BlobValue>([[10n ** 5000n, "a"], [new Decimal("1E+5000"), "b"]]);
+  assertBlobEqual(unpack(pack(big)), new Map<BlobValue, BlobValue>([[10n ** 5000n, "b"]]));
+  const bigSet = new Set<BlobValue>([new Decimal("-1E+4096"), -(10n ** 4096n)]);
+  assertBlobEqual(unpack(pack(bigSet)), new Set<BlobValue>([new Decimal("-1E+4096")]));
 });
 
 Deno.test("hazard: cycles are rejected with BlobEncodeError", () => {

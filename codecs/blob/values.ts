@@ -170,7 +170,10 @@ export function hashKey(value: unknown): string | undefined {
     case "boolean":
       return value ? "n1" : "n0";
     case "bigint":
-      return "n" + value.toString();
+      // Through the decimal normal form, so that 10n ** 5000n meets Decimal("1E+5000").
+      return value < 0n
+        ? normalizedDecimalKey(true, (-value).toString(), 0n)
+        : normalizedDecimalKey(false, value.toString(), 0n);
     case "number":
       return numberKey(value);
     case "undefined":
