@@ -14,6 +14,8 @@
  *   collector runs is never taken for an orphan;
  * - with empty `hash_prefix` and `schema_prefix` (the sections overlap) hash-addressed objects are
  *   not also counted as unreferenced schema-addressed files;
+ * - objects under partition folders (`partition_pattern`) are collected too, which the
+ *   reference never lists;
  * - objects written (or reused, which renews their time: see `ifAbsent` in stores/backend.ts)
  *   less than `minAge` before the collection are spared, and each object is checked again just
  *   before it is deleted: an insert that wrote or found its objects but had not committed its row
@@ -235,6 +237,23 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
       for (const [p, entry] of files) if (!hashStored.has(p)) schemaStored.set(p, entry);
     } catch (e) {
       errors.push(`listing ${schema} in store ${storeName}: ${(e as Error).message}`);
+    }
+  }
+  // With a partition pattern, schema-addressed objects sit under partition folders first
+  // (`{prefix}/{attr=value…}/{schema}/…`): the whole section is listed, and a file belongs to the
+  // schema named right after its leading `=` folders (a schema name never holds `=`).
+  if ((store.spec.partition_pattern ?? "") !== "") {
+    try {
+      const wanted = new Set(schemas);
+      const all = await listAll(store, schemaPrefix ? `${schemaPrefix}/` : "");
+      for (const [p, entry] of all) {
+        const segments = (schemaPrefix ? p.slice(schemaPrefix.length + 1) : p).split("/");
+        let i = 0;
+        while (i < segments.length - 1 && segments[i].includes("=")) i++;
+        if (i > 0 && wanted.has(segments[i]) && !hashStored.has(p)) schemaStored.set(p, entry);
+      }
+    } catch (e) {
+      errors.push(`listing the partitions in store ${storeName}: ${(e as Error).message}`);
     }
   }
 
