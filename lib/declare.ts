@@ -224,7 +224,9 @@ export function compileTable(
           name,
           sqlType: pa.sqlType,
           notNull: !line.nullable,
-          default: null,
+          // The key of a table without primary key is its hidden `_singleton`, which no insert
+          // names: its children take the value it always has, as the parent does.
+          default: pa.name === "_singleton" ? "TRUE" : null,
           comment: (pa.uuid ? ":uuid:" : "") + pa.userComment,
           inKey: line.inKey,
           fromForeignKey: true,

@@ -25,10 +25,20 @@ function defaultText(a: Attribute): string | null {
   return a.default;
 }
 
+/**
+ * The type to declare: an auto-increment column keeps its `auto_increment` (MySQL) or is the
+ * `serial` it was declared as (PostgreSQL reports the `integer` column of a sequence).
+ */
+function typeText(a: Attribute): string {
+  if (!a.autoIncrement) return a.type;
+  if (a.kind === "native" && /^integer$/i.test(a.type) && a.sqlType === a.type) return "serial";
+  return /\bauto_increment\b/i.test(a.type) ? a.type : `${a.type} auto_increment`;
+}
+
 function attributeLine(a: Attribute): string {
   const d = defaultText(a);
   const left = d === null ? a.name : `${a.name} = ${d}`;
-  const line = `${left.padEnd(20)} : ${a.type}`;
+  const line = `${left.padEnd(20)} : ${typeText(a)}`;
   return a.comment === "" ? line : `${line.padEnd(44)} # ${a.comment}`;
 }
 
@@ -64,18 +74,24 @@ export function describeHeading(heading: Heading, name: ParentNamer): string {
   const lines: string[] = [];
   if (heading.comment !== "") lines.push(`# ${heading.comment}`);
   const done = new Set<HeadingForeignKey>();
+  const seen = new Set<string>();
   let inKey = true;
   for (const a of heading.attributes) {
-    if (a.hidden) continue;
+    const fks = heading.foreignKeys.filter((f) => f.columns.includes(a.name));
+    // Hidden columns are not written, but a foreign key to a table without primary key brings
+    // its hidden `_singleton`, and that key must still be written.
+    if (a.hidden && fks.length === 0) continue;
     if (inKey && !a.inKey) {
       lines.push("---");
       inKey = false;
     }
-    const fks = heading.foreignKeys.filter((f) => f.columns.includes(a.name));
+    seen.add(a.name);
     if (fks.length > 0) {
-      // A column shared by several foreign keys (a diamond) introduces each of them once.
+      // As DataJoint Python does, a foreign key is written where its last column is: one that
+      // shares key columns with an earlier one (a diamond) but adds a secondary column belongs
+      // below the divider. Each is written once.
       for (const fk of fks) {
-        if (done.has(fk)) continue;
+        if (done.has(fk) || !fk.columns.every((c) => seen.has(c))) continue;
         done.add(fk);
         lines.push(foreignKeyLine(fk, name));
       }

@@ -90,7 +90,7 @@ export interface HeadingForeignKey {
   refTable: string;
   /** Parent columns (paired with `columns`). */
   refColumns: string[];
-  /** All its columns are nullable. */
+  /** Some of its columns are nullable (it was declared `[nullable]`). */
   nullable: boolean;
   /** A unique index covers exactly its columns. */
   unique: boolean;
@@ -262,7 +262,9 @@ export function deriveHeading(schema: string, info: TableInfo, lookup: TableLook
     refSchema: fk.refSchema,
     refTable: fk.refTable,
     refColumns: fk.refColumns,
-    nullable: fk.columns.every((c) => byName.get(c)?.nullable),
+    // Any nullable column (DataJoint Python's rule): a `[nullable]` foreign key that shares
+    // key columns with another one has non-nullable columns too.
+    nullable: fk.columns.some((c) => byName.get(c)?.nullable),
     unique: info.indexes.some((ix) => ix.unique && sameColumns(ix.columns, fk.columns)),
   }));
   const indexes = info.indexes
