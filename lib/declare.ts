@@ -31,7 +31,14 @@ import type {
   TablePlan,
 } from "./adapters/dialect.ts";
 import { lineRef, parseDefinition } from "./definition.ts";
-import type { AttributeLine, Definition, ForeignKeyLine, LineSource } from "./definition.ts";
+import type {
+  AttributeLine,
+  Definition,
+  ForeignKeyLine,
+  IndexLine,
+  LineSource,
+} from "./definition.ts";
+import { defaultProblem } from "./defaults.ts";
 import { DeclarationError } from "./errors.ts";
 import { tableName } from "./naming.ts";
 import type { Tier } from "./table.ts";
@@ -130,26 +137,34 @@ function defaultExpression(
 ): string {
   const text = line.default!;
   const head = text.split("(")[0].trim().toUpperCase();
+  // Checked against the declared core type so that every backend gets the same table (see
+  // defaults.ts); codec and native types are the server's to judge.
+  const check = (value: string) => {
+    if (type.declared.kind !== "core") return;
+    const problem = defaultProblem(type.declared, value);
+    if (problem !== undefined) {
+      throw fail(line, `Invalid default ${text}`, `${problem}`);
+    }
+  };
   if (head === "CURRENT_TIMESTAMP" || head === "NULL") {
     if (!TIMESTAMP_DEFAULT.test(text)) {
       throw fail(line, "Invalid default", "write CURRENT_TIMESTAMP or CURRENT_TIMESTAMP(n)");
     }
+    check(text);
     return text;
   }
   const quoted = /^'((?:[^']|'')*)'$/.exec(text) ?? /^"((?:[^"]|"")*)"$/.exec(text);
-  if (quoted) {
-    const q = text[0];
-    return dialect.stringLiteral(quoted[1].replaceAll(q + q, q));
-  }
-  if (/^['"]/.test(text)) {
+  if (!quoted && /^['"]/.test(text)) {
     throw fail(line, "Invalid default", "close the quoted default with the same quote");
   }
+  const value = quoted ? quoted[1].replaceAll(text[0] + text[0], text[0]) : text;
+  check(value);
   if (type.storage.kind === "core" && type.storage.name === "bool") {
-    const lower = text.toLowerCase();
+    const lower = value.toLowerCase();
     if (lower === "true") return dialect.stringLiteral("1");
     if (lower === "false") return dialect.stringLiteral("0");
   }
-  return dialect.stringLiteral(text);
+  return dialect.stringLiteral(value);
 }
 
 /**
@@ -196,6 +211,18 @@ export function compileTable(
   const warnings: string[] = [];
   const names = new Set<string>();
   const fkColumns = new Set<string>();
+  const indexLines: IndexLine[] = [];
+  const checkName = (name: string, line: LineSource) => {
+    if (name.length > dialect.maxTableName) {
+      throw fail(
+        line,
+        `Attribute name ${name} is ${name.length} characters long`,
+        `${
+          dialect.name === "mysql" ? "MySQL" : "PostgreSQL"
+        } names have at most ${dialect.maxTableName}; shorten it`,
+      );
+    }
+  };
 
   for (const line of def.lines) {
     if (line.kind === "foreignKey") {
@@ -212,6 +239,7 @@ export function compileTable(
           );
         }
       }
+      for (const [nw] of line.rename) checkName(nw, line);
       const childCols: string[] = [];
       for (const pa of parent.primaryKey) {
         const name = renamedFrom.get(pa.name) ?? pa.name;
@@ -257,6 +285,7 @@ export function compileTable(
             : "remove one of the lines",
         );
       }
+      checkName(line.name, line);
       names.add(line.name);
       const column = compileAttribute(line, options, warnings, enumTypes);
       columns.push(column.plan);
@@ -266,16 +295,21 @@ export function compileTable(
         ownLineage.push([line.name, `${schema}.${table}.${line.name}`]);
       }
     } else {
-      for (const c of line.columns) {
-        if (!names.has(c)) {
-          throw fail(
-            line,
-            `Index on unknown attribute ${c}`,
-            "declare the attribute above the index line",
-          );
-        }
-      }
       indexes.push({ unique: line.unique, columns: line.columns, origin: "declared" });
+      indexLines.push(line);
+    }
+  }
+  // An index line may come before the attributes it names (DataJoint Python places indexes
+  // after all columns), so they are checked once every line is read.
+  for (const line of indexLines) {
+    for (const c of line.columns) {
+      if (!names.has(c)) {
+        throw fail(
+          line,
+          `Index on unknown attribute ${c}`,
+          "declare the attribute in the definition",
+        );
+      }
     }
   }
 

@@ -2,13 +2,22 @@
  * Edge cases of declaration found by an adversarial review, on every backend: `describe()` of
  * foreign keys that share key columns, of auto-increment keys and of references to tables
  * without primary key must declare the same table again; such references must accept inserts.
+ * Without a database: index lines before their attributes, attribute name lengths, defaults
+ * checked against their core type.
  *
  * @module
  */
+import "../codecs/builtins.ts";
+import { getCodec } from "../codecs/registry.ts";
+import type { Dialect } from "../lib/adapters/dialect.ts";
+import { mysqlDialect } from "../lib/adapters/mysql_dialect.ts";
+import { postgresDialect } from "../lib/adapters/postgres_dialect.ts";
+import { compileTable } from "../lib/declare.ts";
 import type { Heading } from "../lib/heading.ts";
 import { schema as makeSchema, type SchemaDecorator } from "../lib/schema.ts";
 import { Lookup, Manual, type TableClass } from "../lib/table.ts";
 import { onEveryBackend, type TestBackend } from "./_connections.ts";
+import { declarationError } from "./_declaration_error.ts";
 import { scratchName } from "./_servers.ts";
 
 function assertEq(actual: unknown, expected: unknown, what: string): void {
@@ -137,3 +146,111 @@ await onEveryBackend(
   },
   { last: true },
 );
+
+// ── Pure compiler checks ────────────────────────────────────────────────────────────────────────
+
+function compile(definition: string, dialect: Dialect) {
+  return compileTable(definition, {
+    schema: "lab",
+    className: "Thing",
+    tier: "Manual",
+    dialect,
+    lookupCodec: getCodec,
+    resolveParent: () => {
+      throw new Error("no parents here");
+    },
+  });
+}
+
+Deno.test("an index line may come before the attributes it names, as in DataJoint Python", () => {
+  for (const d of [mysqlDialect, postgresDialect]) {
+    const t = compile("id : int32\n---\nindex(a, b)\na : int32\nunique index(b)\nb : int32", d);
+    assertEq(t.plan.indexes.map((i) => [i.unique, i.columns]), [
+      [false, ["a", "b"]],
+      [true, ["b"]],
+    ], `${d.name} indexes`);
+    declarationError(
+      () => compile("id : int32\n---\nindex(a, zz)\na : int32", d),
+      "Index on unknown attribute zz",
+      'line 3 "index(a, zz)"',
+    );
+  }
+});
+
+Deno.test("attribute names longer than the server allows are declaration errors", () => {
+  const long = "a".repeat(64);
+  compile(`${long} : int32`, mysqlDialect);
+  declarationError(
+    () => compile(`${long} : int32`, postgresDialect),
+    `Attribute name ${long} is 64 characters long`,
+    "line 1",
+    "at most 63",
+  );
+  declarationError(
+    () => compile(`${long}b : int32`, mysqlDialect),
+    "is 65 characters long",
+    "at most 64",
+  );
+});
+
+Deno.test("defaults are checked against the core type, alike on every backend", () => {
+  const good = [
+    "-128 : int8",
+    "'127' : int8",
+    "32767 : int16",
+    "-2147483648 : int32",
+    "9223372036854775807 : int64",
+    "1.5e-5 : float32",
+    "-25000000000 : float64",
+    "3.250 : decimal(10, 3)",
+    "-9999999.5 : decimal(10, 3)",
+    "true : bool",
+    "'FALSE' : bool",
+    "1 : bool",
+    "'2020-02-29' : date",
+    "'2020-01-01 00:00:00' : datetime",
+    "'2020-01-01 23:59:59.123' : datetime(3)",
+    "CURRENT_TIMESTAMP : datetime",
+    "CURRENT_TIMESTAMP(3) : datetime(3)",
+    "'abc' : char(3)",
+    "'ünï' : varchar(3)",
+    "'it''s' : enum('it''s', 'b')",
+    "'{\"a\": [1]}' : json",
+    "'abc' : int unsigned", // native: the server's to judge
+  ];
+  const bad: [string, string][] = [
+    ["300 : int8", "out of the range of int8 (-128 to 127)"],
+    ["1.5 : int32", '"1.5" is not an integer'],
+    ["'abc' : int32", '"abc" is not an integer'],
+    ["9223372036854775808 : int64", "out of the range of int64"],
+    ["NaN : float64", "is not a number"],
+    ["12345678 : decimal(10, 3)", "more than 7 digits before the point"],
+    ["yes : bool", "is not a bool"],
+    ["'2023-02-29' : date", "names no real day"],
+    ["'2020-01-01 24:00:00' : datetime", "names no real time of day"],
+    ["'01/02/2020' : date", "is not a date written YYYY-MM-DD"],
+    ["CURRENT_TIMESTAMP : int32", "CURRENT_TIMESTAMP is a default of datetime attributes"],
+    ["CURRENT_TIMESTAMP(3) : datetime", "differs from datetime"],
+    ["'toolong' : varchar(3)", "7 characters, longer than varchar(3)"],
+    ["'zz' : enum('a', 'b')", "is not one of the labels"],
+    ["'6ccd780c-baba-1026-9564-5b8c656024db' : uuid", "can only default to null"],
+    ["'{oops' : json", "is not JSON text"],
+  ];
+  for (const d of [mysqlDialect, postgresDialect]) {
+    for (const g of good) compile(`id : int32\n---\nx = ${g}`, d);
+    for (const [b, why] of bad) {
+      declarationError(
+        () => compile(`id : int32\n---\nx = ${b}`, d),
+        "Invalid default",
+        `line 3 "x = ${b}"`,
+        why,
+      );
+    }
+  }
+  // Quoted bool defaults are written as MySQL takes them.
+  assertEq(
+    compile("id : int32\n---\nx = 'true' : bool", mysqlDialect).plan.columns[1].default,
+    "'1'",
+    "quoted true",
+  );
+});
