@@ -88,6 +88,8 @@ export interface CompileOptions {
   addJobMetadata?: boolean;
   /** Allow primary-key attributes of Computed/Imported tables that do not come from a parent. */
   allowNewPkFieldsInComputedTables?: boolean;
+  /** Relation names in use in the schema (PostgreSQL index names must avoid them). */
+  takenNames?: readonly string[];
 }
 
 /** One attribute of the compiled table, with what the heading needs to know. */
@@ -351,6 +353,7 @@ export function compileTable(
     indexes,
     foreignKeyIndexCandidates: candidates,
     enumTypes: [...enumTypes.values()],
+    ...(options.takenNames ? { takenNames: options.takenNames } : {}),
   };
   return {
     plan,

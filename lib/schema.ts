@@ -24,6 +24,7 @@
 import { bind, bindingOf, type DropOptions, type TableBinding } from "./binding.ts";
 import { Connection } from "./connection.ts";
 import { compileTable, type ParentAttribute, type ParentTable } from "./declare.ts";
+import { declarationRefusal } from "./declare_errors.ts";
 import { parseDefinition } from "./definition.ts";
 import { describeHeading } from "./describe.ts";
 import { dropOrder, dropTableQuick } from "./delete.ts";
@@ -314,6 +315,7 @@ export class Schema {
       { projectRoot: c.config.projectRoot },
     );
     const tier = (state.cls as unknown as typeof Table).tier;
+    const d = c.kit.dialect;
     const compiled = compileTable(parsed, {
       schema: this.name,
       className: state.cls.name,
@@ -324,6 +326,7 @@ export class Schema {
       resolveParent: (ref) => parents.get(ref)!,
       addJobMetadata: c.config.jobs.addJobMetadata && tier !== "Part",
       allowNewPkFieldsInComputedTables: c.config.jobs.allowNewPkFieldsInComputedTables,
+      takenNames: await this.#takenNames(c),
     });
     if (compiled.plan.table !== state.table) {
       throw new DataJointError(`Internal: table name ${compiled.plan.table} ≠ ${state.table}`);
@@ -331,7 +334,6 @@ export class Schema {
     for (const w of compiled.warnings) {
       if (c.config.loglevel !== "ERROR" && c.config.loglevel !== "CRITICAL") console.warn(w);
     }
-    const d = c.kit.dialect;
     const full = `${d.quote(this.name)}.${d.quote(state.table)}`;
     const run = async () => {
       for (const e of compiled.enumTypes) await this.#ensureEnumType(c, e);
@@ -339,15 +341,22 @@ export class Schema {
       for (const s of compiled.statements.post) await c.execute(s);
       await this.#writeLineage(c, state.table, compiled.lineage);
     };
+    const target = {
+      table: full,
+      className: state.cls.name,
+      backend: d.name === "mysql" ? "MySQL" : "PostgreSQL",
+    };
     if (c.kit.transactionalDdl) {
-      await c.transaction(run);
+      await c.transaction(run).catch((e) => {
+        throw declarationRefusal(e, target, parsed);
+      });
     } else {
       try {
         await run();
       } catch (e) {
         // MySQL commits DDL at once: undo a half-finished declaration by hand.
         await c.execute(`DROP TABLE IF EXISTS ${full}`).catch(() => {});
-        throw e;
+        throw declarationRefusal(e, target, parsed);
       }
     }
     c.invalidate(this.name);
@@ -390,6 +399,17 @@ export class Schema {
 
   #stateOf(cls: TableClass): ClassState | undefined {
     return this.#classes.find((s) => s.cls === cls);
+  }
+
+  /** PostgreSQL: the relation names of the schema, which new index names must avoid. */
+  async #takenNames(c: Connection): Promise<string[] | undefined> {
+    if (c.kit.dialect.name !== "postgresql") return undefined;
+    const rows = await c.query<{ relname: string }>(
+      "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n " +
+        `ON n.oid = c.relnamespace WHERE n.nspname = ${c.placeholder(1)}`,
+      [this.name],
+    );
+    return rows.map((r) => r.relname);
   }
 
   async #ensureEnumType(
@@ -546,7 +566,7 @@ export class Schema {
         throw new DeclarationError(`${table}: no foreign keys allowed`);
       },
     });
-    const plan = { ...compiled.plan, table };
+    const plan = { ...compiled.plan, table, takenNames: await this.#takenNames(c) };
     const statements = d.createTable(plan);
     const lineage = plan.primaryKey.map((a): [string, string] => [a, `${this.name}.${table}.${a}`]);
     const run = async () => {

@@ -13,6 +13,7 @@ import type { Dialect } from "../lib/adapters/dialect.ts";
 import { mysqlDialect } from "../lib/adapters/mysql_dialect.ts";
 import { postgresDialect } from "../lib/adapters/postgres_dialect.ts";
 import { compileTable } from "../lib/declare.ts";
+import { DeclarationError } from "../lib/errors.ts";
 import type { Heading } from "../lib/heading.ts";
 import { schema as makeSchema, type SchemaDecorator } from "../lib/schema.ts";
 import { Lookup, Manual, type TableClass } from "../lib/table.ts";
@@ -145,6 +146,57 @@ await onEveryBackend(
     }
   },
   { last: true },
+);
+
+await onEveryBackend(
+  "index names of two tables that Python would name alike are both declared",
+  async (c) => {
+    const s = makeSchema(scratchName("djedge"), { connection: c });
+    try {
+      // DataJoint Python names both PostgreSQL indexes idx_session_trial_x.
+      const A = table(s, Manual, "SessionTrial", "id : int32\n---\nx : int32\nindex(x)");
+      const B = table(s, Manual, "Session", "id : int32\n---\ntrial_x : int32\nindex(trial_x)");
+      await s.declare();
+      assertEq((await A.heading()).indexes, [{ unique: false, columns: ["x"] }], "first");
+      assertEq((await B.heading()).indexes, [{ unique: false, columns: ["trial_x"] }], "second");
+    } finally {
+      await s.drop({ cascade: true });
+    }
+  },
+);
+
+await onEveryBackend(
+  "a definition the server refuses is a DeclarationError naming the line; nothing is left",
+  async (c, backend) => {
+    const s = makeSchema(scratchName("djedge"), { connection: c });
+    try {
+      table(s, Manual, "Keep", "k : int32");
+      // MySQL cannot key a text column; PostgreSQL has no unsigned integers.
+      const [definition, line] = backend === "mysql"
+        ? ["name : longtext\n---\nv : int32", 'line 1 "name : longtext"']
+        : ["id : int32\n---\nv : int unsigned", 'line 3 "v : int unsigned"'];
+      table(s, Manual, "Refused", definition);
+      await s.declare().then(
+        () => {
+          throw new Error("declared");
+        },
+        (e) => {
+          if (!(e instanceof DeclarationError)) throw e;
+          for (const part of ["refused to declare", "(class Refused)", line, "nothing was"]) {
+            if (!e.message.includes(part)) throw new Error(`${e.message} lacks ${part}`);
+          }
+        },
+      );
+      assertEq(await s.listTables(), ["keep"], "tables");
+      const d = c.kit.dialect;
+      const rows = await c.query(
+        `SELECT table_name FROM ${d.quote(s.name)}.${d.quote("~lineage")} ORDER BY table_name`,
+      );
+      assertEq(rows.map((r) => r.table_name), ["keep"], "lineage");
+    } finally {
+      await s.drop({ cascade: true });
+    }
+  },
 );
 
 // ── Pure compiler checks ────────────────────────────────────────────────────────────────────────

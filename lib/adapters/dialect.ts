@@ -87,6 +87,11 @@ export interface TablePlan {
   foreignKeyIndexCandidates: string[][];
   /** PostgreSQL enum types the columns use that this table declares. */
   enumTypes: EnumType[];
+  /**
+   * Relation names already used in the schema: PostgreSQL index names live beside the tables of
+   * their schema, so a new index name must avoid them.
+   */
+  takenNames?: readonly string[];
 }
 
 /** The statements that create a table. */

@@ -97,9 +97,13 @@ function isPrefix(prefix: string[], of: string[]): boolean {
   return prefix.length <= of.length && prefix.every((c, i) => of[i] === c);
 }
 
-/** Python's index name, made unique within the table and at most 63 characters long. */
-function indexNamer(table: string): (columns: string[]) => string {
-  const used = new Set<string>();
+/**
+ * Python's index name, made unique within the schema (`taken`: names in use there; Python's
+ * `idx_session_trial_x` serves both `session_trial(x)` and `session(trial_x)`) and at most 63
+ * characters long.
+ */
+function indexNamer(table: string, taken: readonly string[]): (columns: string[]) => string {
+  const used = new Set<string>(taken);
   return (columns) => {
     let name = `idx_${table}_${columns.join("_").slice(0, 30)}`;
     // The same columns may be indexed more than once: salt the hash until the name is free.
@@ -150,7 +154,7 @@ export const postgresDialect: Dialect = {
     // Comments go into COMMENT ON statements after the table.
     const lines = tableLines(plan, (c) => columnDefinition(c, quote), quote);
     const post: string[] = [];
-    const name = indexNamer(plan.table);
+    const name = indexNamer(plan.table, plan.takenNames ?? []);
     for (const ix of plan.indexes) {
       post.push(
         `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ${quote(name(ix.columns))} ON ${full} (${
