@@ -50,7 +50,8 @@ export interface GcOptions {
    * Seconds: unreferenced objects written or reused more recently than this before the
    * collection started are kept, as an insert may still be about to commit the row that uses
    * them (default 86,400, a day; 0 collects everything unreferenced, for a store no one writes
-   * to meanwhile).
+   * to meanwhile). Other values should exceed a minute: S3 stores renew a reused object's time
+   * at most once a minute (`renewAfter` in stores/s3_store.ts).
    */
   minAge?: number;
 }

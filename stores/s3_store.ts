@@ -64,6 +64,13 @@ export interface S3StoreOptions {
   listPageSize?: number;
   /** Attempts per request, retries included (SDK default 3). */
   maxAttempts?: number;
+  /**
+   * A write-once put that finds its object renews the object's time only when that time is older
+   * than this many milliseconds (default 60,000; 0 renews it every time), so that many rows
+   * reusing one object cost one server-side copy a minute, not one each. Garbage collection's
+   * grace period must be longer.
+   */
+  renewAfter?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -203,6 +210,7 @@ export class S3Store implements StoreBackend {
   readonly #queueSize: number;
   readonly #threshold: number;
   readonly #pageSize: number | undefined;
+  readonly #renewAfter: number;
 
   /** A store client; no request is made until the first operation. */
   constructor(name: string, spec: StoreSpec, options: S3StoreOptions = {}) {
@@ -222,6 +230,7 @@ export class S3Store implements StoreBackend {
     this.#queueSize = Math.max(1, options.queueSize ?? 4);
     this.#threshold = options.multipartThreshold ?? 16 * MiB;
     this.#pageSize = options.listPageSize;
+    this.#renewAfter = options.renewAfter ?? 60_000;
     const config: S3ClientConfig = {
       endpoint: this.endpoint,
       region: spec.region ?? "us-east-1",
@@ -321,8 +330,11 @@ export class S3Store implements StoreBackend {
    * Renews the modification time of an existing object that a write-once put found (a copy onto
    * itself with its metadata replaced, done inside the server), so that garbage collection's
    * grace period covers it as it covers a new object. Best effort: the object is there to use.
+   * An object renewed (or written) within `renewAfter` is left as it is.
    */
-  async #freshen(path: string): Promise<void> {
+  async #freshen(path: string, modified: Date): Promise<void> {
+    // (Servers may round an object's time up: a fresh one can look a moment younger than now.)
+    if (this.#renewAfter > 0 && Date.now() - modified.getTime() < this.#renewAfter) return;
     const Key = this.#key(path);
     this.counters.renewals++;
     await this.#client.send(
@@ -398,9 +410,10 @@ export class S3Store implements StoreBackend {
     try {
       if (options.ifAbsent) {
         this.counters.stats++;
-        if ((await this.#head(path)) !== null) {
+        const found = await this.#head(path);
+        if (found !== null) {
           if (data instanceof ReadableStream) await data.cancel().catch(() => {});
-          await this.#freshen(path);
+          await this.#freshen(path, found.modified);
           return { written: false };
         }
       }
@@ -447,8 +460,9 @@ export class S3Store implements StoreBackend {
     }
     if (options.ifAbsent) {
       this.counters.stats++;
-      if ((await this.#head(path)) !== null) {
-        await this.#freshen(path);
+      const found = await this.#head(path);
+      if (found !== null) {
+        await this.#freshen(path, found.modified);
         return { written: false };
       }
     }

@@ -141,9 +141,13 @@ async function renews(store: StoreBackend, wait: number): Promise<void> {
   assert.deepEqual(await store.get("grace/a.bin"), bytes);
 }
 
-async function withStore(kind: StoreKind, fn: (store: StoreBackend) => Promise<void>) {
+async function withStore(
+  kind: StoreKind,
+  fn: (store: StoreBackend) => Promise<void>,
+  options?: ConstructorParameters<typeof Stores>[1],
+) {
   const scratch = await scratchStores(kind);
-  const stores = new Stores(scratch.config as ConstructorParameters<typeof Stores>[0]);
+  const stores = new Stores(scratch.config as ConstructorParameters<typeof Stores>[0], options);
   try {
     await fn(await stores.backend(null));
   } finally {
@@ -158,6 +162,25 @@ Deno.test("file store: a write-once put that finds its object renews the object'
 await serverTest(
   "s3",
   "s3: a write-once put that finds its object renews the object's time",
-  // S3 keeps whole seconds.
-  () => withStore("s3", (store) => renews(store, 1100)),
+  // S3 keeps whole seconds; renewAfter 0 renews whatever the object's age.
+  () => withStore("s3", (store) => renews(store, 1100), { s3: { renewAfter: 0 } }),
+);
+
+await serverTest(
+  "s3",
+  "s3: an object written or renewed within renewAfter is not copied again",
+  () =>
+    withStore("s3", async (store) => {
+      const bytes = new Uint8Array([4, 5]);
+      await store.put("grace/b.bin", bytes, { ifAbsent: true });
+      const first = (await store.stat("grace/b.bin"))!.modified!;
+      await new Promise((r) => setTimeout(r, 1100));
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await store.put("grace/b.bin", bytes, { ifAbsent: true }), {
+          written: false,
+        });
+      }
+      assert.equal(store.counters.renewals, 0);
+      assert.equal((await store.stat("grace/b.bin"))!.modified!.getTime(), first.getTime());
+    }),
 );
