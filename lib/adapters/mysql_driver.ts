@@ -25,7 +25,7 @@
  *
  * @example
  * ```ts
- * import { openMysql } from "./mysql_driver.ts";
+import { openMysql } from "./mysql_driver.ts";
  *
  * const db = await openMysql({ host: "127.0.0.1", port: 3306, user: "root", password: "" });
  * try {
@@ -60,6 +60,7 @@ import {
   errorMessage,
   NETWORK_ERROR_CODES,
 } from "./_sql_errors.ts";
+import { IdleSocket, type Referable } from "./idle_socket.ts";
 
 export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
@@ -274,10 +275,15 @@ class MysqlDriver implements Driver {
   #closed = false;
   #closing: Promise<void> | undefined;
   #maxPacket: number;
+  readonly #idle = new IdleSocket();
 
   constructor(conn: Conn, maxPacket: number) {
     this.#conn = conn;
     this.#maxPacket = maxPacket;
+    // The socket (a TLS one after the upgrade) keeps the process alive only during a statement.
+    this.#idle.attach(
+      (conn as unknown as { connection?: { stream?: Referable } }).connection?.stream,
+    );
     // A connection that dies while idle emits "error"; without a listener Node would throw it.
     conn.on("error", () => {
       this.#closed = true;
@@ -304,14 +310,16 @@ class MysqlDriver implements Driver {
       );
     }
     try {
-      try {
-        const [result] = await this.#conn.execute(sql, values as never[]);
-        return result;
-      } catch (e) {
-        if (!cannotPrepare(e)) throw e;
-        const [result] = await this.#conn.query(sql, values as never[]);
-        return result;
-      }
+      return await this.#idle.around(async () => {
+        try {
+          const [result] = await this.#conn.execute(sql, values as never[]);
+          return result;
+        } catch (e) {
+          if (!cannotPrepare(e)) throw e;
+          const [result] = await this.#conn.query(sql, values as never[]);
+          return result;
+        }
+      });
     } catch (e) {
       const err = translate(e, sql, this.#maxPacket);
       if (err instanceof LostConnectionError) this.#closed = true;

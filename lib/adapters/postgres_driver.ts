@@ -30,6 +30,7 @@
  * @module
  */
 
+import net from "node:net";
 import postgres from "postgres";
 import type { Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 import { LostConnectionError, QueryError } from "../errors.ts";
@@ -43,6 +44,7 @@ import {
   translatePgError,
 } from "./_pg_common.ts";
 import { checkParams, connectFailure, errorMessage, NETWORK_ERROR_CODES } from "./_sql_errors.ts";
+import { IdleSocket } from "./idle_socket.ts";
 
 export type { Backend, Driver, ExecResult, Row, ServerOptions } from "./driver.ts";
 
@@ -140,10 +142,12 @@ class PostgresDriver implements Driver {
   #closed = false;
   #lost = false;
   #closing: Promise<void> | undefined;
+  readonly #idle: IdleSocket;
 
-  constructor(sql: postgres.Sql, conn: Reserved) {
+  constructor(sql: postgres.Sql, conn: Reserved, idle: IdleSocket) {
     this.#sql = sql;
     this.#conn = conn;
+    this.#idle = idle;
   }
 
   placeholder(n: number): string {
@@ -177,10 +181,12 @@ class PostgresDriver implements Driver {
       // The extended protocol always: postgres.js would send a statement without parameters
       // through the simple protocol, which runs several `;`-separated statements, so a raw SQL
       // restriction could chain one (MariaDB and PGlite refuse that already).
-      return await this.#conn.unsafe<Row[]>(
-        sql,
-        params as postgres.ParameterOrJSON<never>[],
-        { simple: false } as postgres.UnsafeQueryOptions, // `simple` is not in the typings
+      return await this.#idle.around(() =>
+        this.#conn.unsafe<Row[]>(
+          sql,
+          params as postgres.ParameterOrJSON<never>[],
+          { simple: false } as postgres.UnsafeQueryOptions, // `simple` is not in the typings
+        )
       );
     } catch (e) {
       const err = translate(e, sql);
@@ -231,9 +237,21 @@ class PostgresDriver implements Driver {
  */
 export async function openPostgres(options: PostgresOptions): Promise<Driver> {
   let driver: PostgresDriver | undefined;
+  const idle = new IdleSocket();
+  let socket: net.Socket | undefined;
+  const port = options.port ?? 5432;
+  const connectTimeout = options.connectTimeout ?? 10;
   const sql = postgres({
     host: options.host,
-    port: options.port ?? 5432,
+    port,
+    // Our own socket, connected here, so that it can be unreferenced between statements (see
+    // idle_socket.ts); postgres.js negotiates TLS over it as over its own (an option its typings
+    // lack, hence the cast below).
+    socket: () => {
+      const made = connectSocket(options.host, port, connectTimeout);
+      socket = made.socket;
+      return made.connected;
+    },
     user: options.user,
     pass: options.password,
     database: options.database || "postgres",
@@ -241,20 +259,48 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     max: 1,
     idle_timeout: 0,
     max_lifetime: null,
-    connect_timeout: options.connectTimeout ?? 10,
+    connect_timeout: connectTimeout,
     prepare: false,
     onnotice: () => {},
     onclose: () => driver?.markLost(),
     connection: { DateStyle: "ISO", application_name: "datajoint-deno" },
     types: customTypes(),
-  });
+  } as postgres.Options<Record<string, postgres.PostgresType>>);
   try {
     const conn = await sql.reserve();
     await useOwnArrayParsers(sql, conn);
-    driver = new PostgresDriver(sql, conn);
+    driver = new PostgresDriver(sql, conn, idle);
+    idle.attach(socket);
     return driver;
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
     throw connectFailure(translate(e, ""), "PostgreSQL", options, 5432, e);
   }
+}
+
+/**
+ * A TCP connection to the server, as postgres.js would make it: its `connected` promise resolves
+ * with the socket once connected, and rejects on an error or after `timeout` seconds.
+ */
+function connectSocket(
+  host: string,
+  port: number,
+  timeout: number,
+): { socket: net.Socket; connected: Promise<net.Socket> } {
+  const socket = net.connect({ host, port });
+  const connected = new Promise<net.Socket>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), { code: "ETIMEDOUT" }));
+    }, timeout * 1000);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  return { socket, connected };
 }
