@@ -28,6 +28,7 @@
  * @module
  */
 
+import { type FolderLock, lockFolder } from "./folder_lock.ts";
 import { PGlite } from "@electric-sql/pglite";
 import type { Driver, ExecResult, Row } from "./driver.ts";
 import { LostConnectionError } from "../errors.ts";
@@ -41,6 +42,11 @@ export type { Backend, Driver, ExecResult, Row } from "./driver.ts";
 export interface PgliteOptions {
   /** A data directory (created when missing), or `"memory://"` for an in-memory database. */
   path: string;
+  /**
+   * How long to wait for another process that has the directory open (default 10 seconds):
+   * one process at a time may open it (see folder_lock.ts).
+   */
+  lockWaitSeconds?: number;
 }
 
 /** A Uint8Array whose buffer is not exactly its own (a Buffer, a subarray) → a plain copy-free view. */
@@ -55,9 +61,11 @@ class PgliteDriver implements Driver {
   readonly backend = "pglite" as const;
   #db: PGlite;
   #closing: Promise<void> | undefined;
+  #lock: FolderLock | undefined;
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, lock: FolderLock | undefined) {
     this.#db = db;
+    this.#lock = lock;
   }
 
   placeholder(n: number): string {
@@ -97,7 +105,9 @@ class PgliteDriver implements Driver {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#db.closed ? Promise.resolve() : this.#db.close();
+    this.#closing ??= (this.#db.closed ? Promise.resolve() : this.#db.close()).finally(() =>
+      this.#lock?.release()
+    );
     return this.#closing;
   }
 }
@@ -130,6 +140,10 @@ export async function openPglite(options: PgliteOptions): Promise<Driver> {
       );
     }
   }
+  // Before PGlite touches the folder: another process may be writing it.
+  const lock = memory
+    ? undefined
+    : await lockFolder(options.path, { waitSeconds: options.lockWaitSeconds });
   const parsers: Record<number, (x: string) => unknown> = {};
   for (const oid of TEXT_OIDS) parsers[oid] = keepText;
   // PGlite gives a number for int8 values that fit; the contract says bigint, always.
@@ -147,10 +161,12 @@ export async function openPglite(options: PgliteOptions): Promise<Driver> {
       )
     );
   } catch (e) {
+    lock?.release();
     throw new LostConnectionError(
       `Cannot open the PGlite database at ${options.path}: ${(e as Error).message}. ` +
-        "If another process has it open, close that one first (PGlite allows one process per " +
-        "directory).",
+        "No other process has it open, so its files may be damaged (by two processes writing " +
+        "it at once before this version locked it, or a full disk): restore them from a copy, " +
+        "or move the folder away to start afresh.",
       { code: "PGLITE_OPEN", cause: e },
     );
   }
@@ -158,7 +174,8 @@ export async function openPglite(options: PgliteOptions): Promise<Driver> {
     await housekeeping(() => db.query("SET DateStyle = 'ISO'"));
   } catch (e) {
     await db.close();
+    lock?.release();
     throw translatePgError(e, "SET DateStyle = 'ISO'");
   }
-  return new PgliteDriver(db);
+  return new PgliteDriver(db, lock);
 }
