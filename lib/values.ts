@@ -55,6 +55,26 @@ function objectKind(value: object): string {
   return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
 
+/**
+ * Whether a string holds more than `n` characters (code points, as both servers count them)
+ * beyond trailing spaces, which the servers cut off instead of refusing.
+ */
+function tooLong(value: string, n: number): boolean {
+  let count = 0;
+  for (const ch of value.trimEnd()) if (++count > n) return true;
+  return false;
+}
+
+/** The digits before the point of a decimal's text (`"-0012.5e1"` → 3), leading zeros aside. */
+function integerDigits(text: string): number {
+  const m = /^[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/.exec(text)!;
+  const digits = (m[1] + m[2]).replace(/^0+/, "");
+  if (digits === "") return 0;
+  const leadingZeros = (m[1] + m[2]).length - digits.length;
+  // Position of the point within `digits`, after the exponent moves it.
+  return Math.max(0, m[1].length - leadingZeros + Number(m[3] ?? 0));
+}
+
 function wrongType(t: ValueTarget, expected: string, value: unknown): DataJointError {
   const got = value === null
     ? "null"
@@ -281,6 +301,20 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
         throw wrongType(target, 'a decimal number ("23.45" or a number)', value);
       }
+      // Digits after the point are rounded by the server; too many before it are an error there,
+      // in the server's words (no attribute named): checked here.
+      if (s.precision !== undefined && s.scale !== undefined) {
+        const room = s.precision - s.scale;
+        if (integerDigits(text) > room) {
+          throw wrongType(
+            target,
+            `a number below 10^${room} in magnitude (${room} digit${
+              room === 1 ? "" : "s"
+            } before the point)`,
+            value,
+          );
+        }
+      }
       return text;
     }
     case "char":
@@ -293,6 +327,9 @@ export function toSqlValue(target: ValueTarget, value: unknown, dialect: Dialect
       if (!value.isWellFormed()) {
         // Both backends would store U+FFFD in its place: refused rather than silently changed.
         throw wrongType(target, "a string without unpaired UTF-16 surrogates", value);
+      }
+      if (s.length !== undefined && value.length > s.length && tooLong(value, s.length)) {
+        throw wrongType(target, `at most ${s.length} characters`, value);
       }
       return value;
     case "enum":

@@ -123,3 +123,24 @@ Deno.test("values: JSON text is Python's json.dumps text", () => {
   assert.throws(() => pythonJson(cyclic), /cyclic/);
   assert.equal(toSqlValue(target("json"), { k: "v" }, postgresDialect), '{"k": "v"}');
 });
+
+Deno.test("values: strings longer than char(n)/varchar(n) and decimals past decimal(p,s) name the attribute", () => {
+  const ok = (type: string, v: unknown) => toSqlValue(target(type), v, postgresDialect);
+  refuses("varchar(4)", "abcde", /at most 4 characters/);
+  refuses("char(2)", "abc", /at most 2 characters/);
+  // Characters are code points, as both servers count them; trailing spaces are cut there.
+  assert.equal(ok("varchar(4)", "ßßßß"), "ßßßß");
+  assert.equal(ok("varchar(4)", "😀😀😀😀"), "😀😀😀😀");
+  refuses("varchar(4)", "😀😀😀😀😀", /at most 4/);
+  assert.equal(ok("varchar(4)", "abcd   "), "abcd   ");
+  refuses("varchar(4)", "abc   d", /at most 4/);
+  // decimal(5,3): two digits before the point; more after it are the server's to round.
+  for (const v of ["12.345", "-99.9999", "0.0001", "00012.5", ".5", "1.2e1", "-1e-9", 99]) {
+    assert.equal(ok("decimal(5,3)", v), String(v));
+  }
+  for (const v of ["123.4", "-100", "1e2", "0.01e4", 100.5]) {
+    refuses("decimal(5,3)", v, /below 10\^2 in magnitude \(2 digits before the point\)/);
+  }
+  refuses("decimal(3,3)", "1.5", /below 10\^0/);
+  assert.equal(ok("decimal(3,3)", "0.999"), "0.999");
+});
