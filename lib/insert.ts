@@ -98,12 +98,9 @@ function replaceEarlier(
   start: number,
   seen: Map<string, { g: RowGroup; at: number }>,
 ): number | undefined {
-  if (g.keyAt === undefined) {
-    const at = heading.primaryKey.map((k) => g.columns.indexOf(k));
-    g.keyAt = at.includes(-1) ? null : at;
-  }
-  if (g.keyAt === null) return undefined;
-  const text = keyText(g.keyAt.map((i) => g.params[start + i]));
+  const keyAt = keyPositions(g, heading);
+  if (keyAt === null) return undefined;
+  const text = keyText(keyAt.map((i) => g.params[start + i]));
   if (text === undefined) return undefined;
   const earlier = seen.get(text);
   if (earlier?.g === g) return earlier.at;
@@ -112,6 +109,40 @@ function replaceEarlier(
     earlier.g.dropped++;
   }
   seen.set(text, { g, at: g.sizes.length });
+  return undefined;
+}
+
+/** Where the primary-key attributes are in a group's columns (null: not all are there). */
+function keyPositions(g: RowGroup, heading: Heading): number[] | null {
+  if (g.keyAt === undefined) {
+    const at = heading.primaryKey.map((k) => g.columns.indexOf(k));
+    g.keyAt = at.includes(-1) ? null : at;
+  }
+  return g.keyAt;
+}
+
+/**
+ * A primary key that two rows of the insert give (as JSON text), if any: asked only when the
+ * server refused a duplicate, to tell a key given twice from one already stored.
+ */
+function repeatedKey(groups: Iterable<RowGroup>, heading: Heading): string | undefined {
+  const seen = new Set<string>();
+  for (const g of groups) {
+    const at = keyPositions(g, heading);
+    if (at === null) continue;
+    const width = g.columns.length;
+    for (let r = 0; r < g.sizes.length; r++) {
+      if (g.sizes[r] < 0) continue;
+      const values = at.map((i) => g.params[r * width + i]);
+      const text = keyText(values);
+      if (text === undefined) continue;
+      if (seen.has(text)) {
+        const key = Object.fromEntries(heading.primaryKey.map((k, i) => [k, values[i]]));
+        return JSON.stringify(key, (_, x) => typeof x === "bigint" ? `${x}` : x);
+      }
+      seen.add(text);
+    }
+  }
   return undefined;
 }
 
@@ -476,6 +507,17 @@ export async function insertRows(
   } catch (e) {
     if (own && conn.inTransaction) await conn.cancelTransaction().catch(() => {});
     await undoWrites(conn, written);
+    const twice = e instanceof DuplicateError && onDuplicate === "error"
+      ? repeatedKey(groups.values(), heading)
+      : undefined;
+    if (twice !== undefined) {
+      throw new DuplicateError(
+        `${table}: this insert gives the primary key ${twice} twice. ` +
+          "Give each key once, or insert with { skipDuplicates: true } to keep the first row " +
+          "of each key, or { replace: true } to keep the last",
+        { cause: e, code: (e as DuplicateError).code },
+      );
+    }
     const failure = insertFailure(e, table, onDuplicate);
     if (failure !== e) throw failure;
     if (e instanceof DataJointError && !e.message.includes(table)) throw withContext(e, table);

@@ -335,7 +335,18 @@ await onEveryBackend(
       // A new row given twice in one call goes in once and counts once; without
       // skipDuplicates it is a duplicate, and nothing goes in.
       const twice = [{ item: 5, label: "a" }, { item: 5, label: "b" }, source[0]];
-      await assert.rejects(Copy.insert(twice), DuplicateError);
+      await assert.rejects(
+        Copy.insert(twice),
+        (e: Error) =>
+          e instanceof DuplicateError &&
+          /gives the primary key \{"item":5\} twice\. Give each key once/.test(e.message),
+      );
+      assert.equal(await Copy.restrict({ item: 5 }).count(), 0);
+      // A key already stored is told apart.
+      await assert.rejects(
+        Copy.insert([source[0]]),
+        (e: Error) => e instanceof DuplicateError && !/twice/.test(e.message),
+      );
       assert.equal(await Copy.insert(twice, { skipDuplicates: true }), 1);
       assert.equal(await Copy.restrict({ item: 5 }).fetch1("label"), "a");
       // replace: 2 rows inserted, 2 overwritten (one of them with the values it had).
