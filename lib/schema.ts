@@ -291,7 +291,11 @@ export class Schema {
     if (state.master) await this.#declare(this.#stateOf(state.master)!);
     const c = await this.activate();
     const catalog = await c.catalog(this.name);
-    if (catalog.tables.has(state.table)) return this.#fillContents(state, c);
+    const existing = catalog.tables.get(state.table);
+    if (existing !== undefined) {
+      warnIfRedefined(this.name, state, existing.columns.map((col) => col.name));
+      return this.#fillContents(state, c);
+    }
     if ((this.#options.createTables ?? c.config.database.createTables) === false) {
       throw new DataJointError(
         `Table \`${this.name}\`.\`${state.table}\` does not exist and creating tables is off (createTables)`,
@@ -744,4 +748,28 @@ function namedClass(base: typeof Table, name: string): TableClass {
   const cls = class extends (base as unknown as new () => Table) {};
   Object.defineProperty(cls, "name", { value: name });
   return cls as unknown as TableClass;
+}
+
+/**
+ * A table that exists is used as it is, whatever its class's definition says now (as in
+ * DataJoint Python). When that definition names attributes the table lacks, it was edited since
+ * the table was declared: say so once, with what to do, instead of leaving the user to meet an
+ * "unknown attribute" on the next insert.
+ */
+function warnIfRedefined(schema: string, state: ClassState, columns: string[]): void {
+  let missing: string[];
+  try {
+    const { definition, origin } = reflectDefinition(state.cls);
+    missing = parseDefinition(definition, { origin }).lines
+      .flatMap((l) => (l.kind === "attribute" ? [l.name] : []))
+      .filter((name) => !columns.includes(name));
+  } catch {
+    return; // a definition that does not parse is not used either
+  }
+  if (missing.length === 0) return;
+  console.warn(
+    `datajoint: ${schema}.${state.table} exists and is used as declared before: the definition ` +
+      `of ${state.cls.name} now names ${missing.join(", ")}, which the table lacks. To declare ` +
+      `it anew, drop it first (${state.cls.name}.drop(); its rows are lost).`,
+  );
 }

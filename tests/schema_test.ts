@@ -286,3 +286,45 @@ Deno.test({
     }
   },
 });
+
+await onEveryBackend(
+  "an edited definition of an existing table is used as before, with a warning",
+  async (c) => {
+    const name = scratchName("djedit");
+    const before = makeSchema(name, { connection: c });
+    try {
+      @before
+      class Sample extends Manual {
+        static override definition = "sample_id : int32\n---\nlabel : varchar(16)";
+      }
+      await before.declare();
+      await Sample.insert1({ sample_id: 1, label: "a" });
+
+      // The next run of the script: the same class, one attribute added.
+      const after = makeSchema(name, { connection: c });
+      const Edited = class Sample extends Manual {
+        static override definition =
+          "sample_id : int32\n---\nlabel : varchar(16)\nweight = null : float32";
+      };
+      after(Edited);
+      const warned: string[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => void warned.push(args.join(" "));
+      try {
+        await after.declare();
+      } finally {
+        console.warn = warn;
+      }
+      assertEq(warned.length, 1, "one warning");
+      assertEq(
+        /exists and is used as declared before: the definition of Sample now names weight, which the table lacks\. To declare it anew, drop it first \(Sample\.drop\(\); its rows are lost\)/
+          .test(warned[0]),
+        true,
+        warned[0],
+      );
+      assertEq(await Edited.count(), 1, "the table and its rows are untouched");
+    } finally {
+      await before.drop({ cascade: true });
+    }
+  },
+);
