@@ -135,8 +135,14 @@ export class Schema {
       const c = await this.connection();
       if (!(await c.schemaExists(this.name))) {
         if (this.#options.create === false) {
+          // The embedded database is per project folder: a script run from elsewhere opens (or
+          // makes) another one, so say which.
+          const where = c.config.database.backend === "pglite"
+            ? ` in the embedded database at ${c.config.database.path}` +
+              " (the project root is found from the working directory: run from the project's folder)"
+            : "";
           throw new DataJointError(
-            `Schema \`${this.name}\` does not exist; create it or pass { create: true }`,
+            `Schema \`${this.name}\` does not exist${where}; create it or pass { create: true }`,
           );
         }
         await c.execute(c.kit.dialect.createSchema(this.name));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { attr, key, ref } from "../lib/decorators.ts";
 import { DataJointError, DeclarationError } from "../lib/errors.ts";
 import { Connection } from "../lib/connection.ts";
@@ -326,5 +327,20 @@ await onEveryBackend(
     } finally {
       await before.drop({ cascade: true });
     }
+  },
+);
+
+await onEveryBackend(
+  "a missing schema with create: false is an error that says where it looked",
+  async (c) => {
+    const name = scratchName("djnone");
+    await assert.rejects(
+      makeSchema(name, { connection: c, create: false }).activate(),
+      (e: Error) =>
+        e instanceof DataJointError && e.message.includes(`Schema \`${name}\` does not exist`) &&
+        (c.config.database.backend === "pglite") ===
+          e.message.includes(`in the embedded database at ${c.config.database.path}`),
+    );
+    assertEq(await c.schemaExists(name), false, "nothing created");
   },
 );
