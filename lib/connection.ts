@@ -74,7 +74,11 @@ export class Connection {
     const cfg = config !== undefined && "database" in config && "projectRoot" in config
       ? config as Config
       : loadConfig(config as LoadConfigOptions | undefined);
-    return new Connection(cfg, await openDriver(cfg.database));
+    try {
+      return new Connection(cfg, await openDriver(cfg.database));
+    } catch (e) {
+      throw withBackendHint(e, cfg);
+    }
   }
 
   /** The backend. */
@@ -286,4 +290,26 @@ export class Connection {
       await this.driver.close();
     }
   }
+}
+
+/**
+ * A failed connection to MySQL that no setting asked for (a host without a backend means MySQL,
+ * as in DataJoint Python) gets a hint, since the server there may well be PostgreSQL.
+ */
+function withBackendHint(e: unknown, cfg: Config): unknown {
+  if (
+    !(e instanceof DataJointError) || cfg.database.backend !== "mysql" ||
+    cfg.sources["database.backend"]?.kind !== "derived"
+  ) return e;
+  const Cls = e.constructor as new (message: string, options: object) => DataJointError;
+  return new Cls(
+    `${e.message} (No backend is set, and a host alone means MySQL, as in DataJoint Python: ` +
+      "for PostgreSQL set DJ_BACKEND=postgresql, or database.backend in datajoint.json.)",
+    {
+      cause: e,
+      ...((e as { code?: unknown }).code === undefined
+        ? {}
+        : { code: (e as { code?: unknown }).code }),
+    },
+  );
 }

@@ -7,7 +7,8 @@
  */
 import nodeAssert from "node:assert/strict";
 import { type Config, findConfigFile, loadConfig, type LoadConfigOptions } from "../lib/config.ts";
-import { ConfigError } from "../lib/errors.ts";
+import { Connection } from "../lib/connection.ts";
+import { ConfigError, DataJointError } from "../lib/errors.ts";
 
 function assertEquals(actual: unknown, expected: unknown, message?: string): void {
   nodeAssert.deepStrictEqual(actual, expected, message);
@@ -495,4 +496,20 @@ Deno.test("config: the embedded default's local store gives way to configured st
     assertEquals(load({ cwd: root, env: { DJ_HOST: "db.example.org" } }).stores, {});
     assertEquals(load({ cwd: root, env: { DJ_STORES: json(stores) } }).stores, stores);
   });
+});
+
+Deno.test("a host without a backend means MySQL; failing there, the error says so", async () => {
+  const env = { DJ_HOST: "127.0.0.1", DJ_USER: "dj_no_such_user", DJ_PASS: "x" };
+  await nodeAssert.rejects(
+    Connection.open({ env, ignoreFile: true }),
+    (e: Error) =>
+      e instanceof DataJointError && /Cannot connect to MySQL/.test(e.message) &&
+      /a host alone means MySQL.*DJ_BACKEND=postgresql/.test(e.message),
+  );
+  await nodeAssert.rejects(
+    Connection.open({ env: { ...env, DJ_BACKEND: "mysql" }, ignoreFile: true }),
+    (e: Error) =>
+      e instanceof DataJointError && /Cannot connect to MySQL/.test(e.message) &&
+      !/a host alone/.test(e.message),
+  );
 });
