@@ -53,7 +53,8 @@ Deno.test("dj init: a project of one's own with a codec of its own", async () =>
   const dir = join(root, "my-project");
   try {
     const wrote = succeeded(await djProcess(["init", dir]));
-    assert.match(wrote, /deno\.json.*pipeline\.ts/);
+    assert.match(wrote, /deno\.json.*pipeline\.ts.*\.gitignore/);
+    assert.equal(await Deno.readTextFile(join(dir, ".gitignore")), ".dj/\n");
     const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
     const own = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
     // The library under "datajoint", every package it imports at its pinned version, no dev ones.

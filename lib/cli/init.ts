@@ -23,6 +23,7 @@ directory). Writes:
                "datajoint": {"codecs": {}} -> map your codec modules here, by name, so that every
                script of the project and the dj command find them
   pipeline.ts  a first table, an insert and a query on the embedded default database
+  .gitignore   .dj/ (the embedded database and local store), unless one exists
 Nothing is overwritten: a <dir> that has a deno.json (or deno.jsonc) is refused.
 Then: cd <dir> && deno run --allow-all pipeline.ts
 
@@ -162,6 +163,12 @@ async function writeProject(dir: string, given: string, config: string): Promise
   if (!(await exists(pipeline))) {
     await Deno.writeTextFile(pipeline, PIPELINE, { createNew: true });
     wrote.push(pipeline);
+  }
+  // The embedded database and local store live in .dj/: data, not source.
+  const ignore = join(dir, ".gitignore");
+  if (!(await exists(ignore))) {
+    await Deno.writeTextFile(ignore, ".dj/\n", { createNew: true });
+    wrote.push(ignore);
   }
   return `wrote ${wrote.join(", ")}\nnext: cd ${given} && deno run --allow-all pipeline.ts\n`;
 }
