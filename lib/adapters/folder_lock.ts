@@ -61,22 +61,34 @@ export async function lockFolder(folder: string, options: LockOptions = {}): Pro
   const locking = file.lock(true).then(() => true);
   let notice: ReturnType<typeof setTimeout> | undefined;
   let giveUp: ReturnType<typeof setTimeout> | undefined;
-  const got = await Promise.race([
-    locking,
-    new Promise<false>((resolve) => {
-      notice = setTimeout(() => {
-        const say = options.onWait ??
-          ((who: string) =>
-            console.error(
-              `datajoint: waiting for ${who} to close the embedded database at ${folder}…`,
-            ));
-        say(holderOf(path));
-      }, Math.min(1000, waitMs));
-      giveUp = setTimeout(() => resolve(false), waitMs);
-    }),
-  ]);
-  clearTimeout(notice);
-  clearTimeout(giveUp);
+  let got: boolean;
+  try {
+    got = await Promise.race([
+      locking,
+      new Promise<false>((resolve) => {
+        notice = setTimeout(() => {
+          const say = options.onWait ??
+            ((who: string) =>
+              console.error(
+                `datajoint: waiting for ${who} to close the embedded database at ${folder}…`,
+              ));
+          say(holderOf(path));
+        }, Math.min(1000, waitMs));
+        giveUp = setTimeout(() => resolve(false), waitMs);
+      }),
+    ]);
+  } catch (e) {
+    // A file system without locks (some network mounts).
+    file.close();
+    throw new LostConnectionError(
+      `Cannot lock ${path} of the embedded database: ${(e as Error).message}. ` +
+        "Keep the project on a local disk, or use a database server.",
+      { code: "PGLITE_LOCK", cause: e },
+    );
+  } finally {
+    clearTimeout(notice);
+    clearTimeout(giveUp);
+  }
   if (!got) {
     // The request stays queued; let go of the file as soon as it is granted.
     locking.then(() => file.close(), () => file.close());
