@@ -7,49 +7,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runToEnd } from "./_child.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
-
-/** What Deno needs to find its module cache; no DJ_* variable of the test's environment. */
-function cacheEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
 
 Deno.test("pglite: a script that does not close its connection exits by itself", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dj_exit_" });
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        `--config=${join(REPO, "deno.json")}`,
-        join(REPO, "tests/fixtures/pglite_no_close.ts"),
-      ],
-      // A project folder with nothing configured: the embedded default, in its .dj/ folder.
-      cwd: dir,
-      env: { ...cacheEnv(), DJ_IGNORE_CONFIG_FILE: "true" },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
     // A hang is the failure: the process is killed after a generous limit that no healthy run
     // nears (it needs one PGlite start), and the assertion below then reports it.
-    let killed = false;
-    const limit = setTimeout(() => {
-      killed = true;
-      child.kill("SIGKILL");
-    }, 120_000);
-    const out = await child.output();
-    clearTimeout(limit);
-    const stdout = new TextDecoder().decode(out.stdout).trim();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(killed, false, `the script did not exit by itself:\n${stdout}\n${stderr}`);
-    assert.ok(out.success, `the script failed:\n${stdout}\n${stderr}`);
+    const run = await runToEnd(
+      join(REPO, "deno.json"),
+      join(REPO, "tests/fixtures/pglite_no_close.ts"),
+      // A project folder with nothing configured: the embedded default, in its .dj/ folder.
+      { cwd: dir, env: { DJ_IGNORE_CONFIG_FILE: "true" }, limitMs: 120_000 },
+    );
+    const { stdout, stderr } = run;
+    assert.equal(run.killed, false, `the script did not exit by itself:\n${stdout}\n${stderr}`);
+    assert.ok(run.success, `the script failed:\n${stdout}\n${stderr}`);
     const report = JSON.parse(stdout.split("\n").at(-1)!);
     assert.equal(report.count, 1);
     // The flush timer was recognised and unref'd (0 would mean PGlite's build changed).

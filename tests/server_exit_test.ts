@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { schema as makeSchema } from "../lib/schema.ts";
+import { runToEnd } from "./_child.ts";
 import { openTestConnection } from "./_connections.ts";
 import { mysqlSettings, pgSettings, scratchName, serverTest } from "./_servers.ts";
 
@@ -28,36 +29,17 @@ for (const backend of ["mysql", "postgres"] as const) {
         DJ_PASS: s.password,
         EXIT_PROBE_SCHEMA: name,
       };
-      for (const k of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
-        const v = Deno.env.get(k);
-        if (v !== undefined) env[k] = v;
-      }
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-all",
-          `--config=${join(REPO, "deno.json")}`,
-          join(REPO, "tests/fixtures/server_no_close.ts"),
-        ],
-        env,
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
       // A hang is the failure: killed after a limit no healthy run nears.
-      let killed = false;
-      const limit = setTimeout(() => {
-        killed = true;
-        child.kill("SIGKILL");
-      }, 60_000);
-      const out = await child.output();
-      clearTimeout(limit);
-      const stdout = new TextDecoder().decode(out.stdout).trim();
-      const stderr = new TextDecoder().decode(out.stderr);
+      const run = await runToEnd(
+        join(REPO, "deno.json"),
+        join(REPO, "tests/fixtures/server_no_close.ts"),
+        { env },
+      );
+      const { stdout, stderr } = run;
       try {
-        assert.equal(killed, false, `the script did not exit by itself:\n${stdout}\n${stderr}`);
+        assert.equal(run.killed, false, `the script did not exit by itself:\n${stdout}\n${stderr}`);
         // An early exit (the socket unreferenced during a statement) fails the script.
-        assert.ok(out.success, `the script failed:\n${stdout}\n${stderr}`);
+        assert.ok(run.success, `the script failed:\n${stdout}\n${stderr}`);
         assert.deepEqual(JSON.parse(stdout.split("\n").at(-1)!), { count: 1 });
       } finally {
         const c = await openTestConnection(backend);
