@@ -61,7 +61,7 @@ function objectKind(value: object): string {
  */
 function tooLong(value: string, n: number): boolean {
   let count = 0;
-  for (const ch of value.trimEnd()) if (++count > n) return true;
+  for (const _ of value.trimEnd()) if (++count > n) return true;
   return false;
 }
 
