@@ -263,7 +263,25 @@ async function copyFixture(c: Connection) {
       "item : int32\n---\nlabel : varchar(16)\nremark = null : varchar(16)";
   }
   await lab.declare();
-  return { name, Source, Copy, KeyOnly, Remarked, drop: () => lab.drop({ cascade: true }) };
+  /** Copy's labels in key order. */
+  const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
+  /** Copy holds items 1 ("s1") and 2 ("old"), KeyOnly item 1. */
+  const reset = async () => {
+    await Copy.deleteQuick();
+    await KeyOnly.deleteQuick();
+    await Copy.insert([{ item: 1, label: "s1" }, { item: 2, label: "old" }]);
+    await KeyOnly.insert([{ item: 1 }]);
+  };
+  return {
+    name,
+    Source,
+    Copy,
+    KeyOnly,
+    Remarked,
+    labels,
+    reset,
+    drop: () => lab.drop({ cascade: true }),
+  };
 }
 
 /**
@@ -314,14 +332,7 @@ async function raceBehindLock(
 await onEveryBackend(
   "insert of rows returns the rows it inserted, plus those replace overwrote",
   async (c) => {
-    const { Copy, KeyOnly, Remarked, drop } = await copyFixture(c);
-    const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
-    const reset = async () => {
-      await Copy.deleteQuick();
-      await KeyOnly.deleteQuick();
-      await Copy.insert([{ item: 1, label: "s1" }, { item: 2, label: "old" }]);
-      await KeyOnly.insert([{ item: 1 }]);
-    };
+    const { Copy, KeyOnly, Remarked, labels, reset, drop } = await copyFixture(c);
     const source = [1, 2, 3, 4].map((item) => ({ item, label: `s${item}` }));
     const keys = source.map(({ item }) => ({ item }));
     try {
@@ -498,14 +509,7 @@ await onEveryBackend(
 await onEveryBackend(
   "insert from a query returns the rows it inserted, plus those replace overwrote",
   async (c) => {
-    const { Source, Copy, KeyOnly, drop } = await copyFixture(c);
-    const labels = async () => (await Copy.toDicts({ orderBy: "item" })).map((r) => r.label);
-    const reset = async () => {
-      await Copy.deleteQuick();
-      await KeyOnly.deleteQuick();
-      await Copy.insert([{ item: 1, label: "s1" }, { item: 2, label: "old" }]);
-      await KeyOnly.insert([{ item: 1 }]);
-    };
+    const { Source, Copy, KeyOnly, labels, reset, drop } = await copyFixture(c);
     try {
       await Source.insert([1, 2, 3, 4].map((item) => ({ item, label: `s${item}` })));
       await reset();
