@@ -220,6 +220,7 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
   // (The reference reads the rows first, so such an object could be listed unreferenced.)
   const hashPrefix = section(store.spec.hash_prefix);
   const schemaPrefix = section(store.spec.schema_prefix);
+  const partitioned = (store.spec.partition_pattern ?? "") !== "";
   const hashStored = new Map<string, StoreEntry>();
   const schemaStored = new Map<string, StoreEntry>();
   for (const schema of schemas) {
@@ -229,6 +230,7 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
         const base = p.split("/").pop()!;
         if (HASH_NAME.test(base)) hashStored.set(p, entry);
       }
+      if (partitioned) continue; // the schema section is listed whole, below
       const files = await listAll(
         store,
         schemaPrefix ? `${schemaPrefix}/${schema}/` : `${schema}/`,
@@ -240,10 +242,10 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
       errors.push(`listing ${schema} in store ${storeName}: ${(e as Error).message}`);
     }
   }
-  // With a partition pattern, schema-addressed objects sit under partition folders first
-  // (`{prefix}/{attr=value…}/{schema}/…`): the whole section is listed, and a file belongs to the
-  // schema named right after its leading `=` folders (a schema name never holds `=`).
-  if ((store.spec.partition_pattern ?? "") !== "") {
+  // With a partition pattern, schema-addressed objects may sit under partition folders first
+  // (`{prefix}/{attr=value…}/{schema}/…`): the whole section is listed once, and a file belongs
+  // to the schema named right after its leading `=` folders (a schema name never holds `=`).
+  if (partitioned) {
     try {
       const wanted = new Set(schemas);
       const all = await listAll(store, schemaPrefix ? `${schemaPrefix}/` : "");
@@ -251,10 +253,10 @@ export async function collectGarbage(conn: Connection, options: GcOptions = {}):
         const segments = (schemaPrefix ? p.slice(schemaPrefix.length + 1) : p).split("/");
         let i = 0;
         while (i < segments.length - 1 && segments[i].includes("=")) i++;
-        if (i > 0 && wanted.has(segments[i]) && !hashStored.has(p)) schemaStored.set(p, entry);
+        if (wanted.has(segments[i]) && !hashStored.has(p)) schemaStored.set(p, entry);
       }
     } catch (e) {
-      errors.push(`listing the partitions in store ${storeName}: ${(e as Error).message}`);
+      errors.push(`listing the schema section of store ${storeName}: ${(e as Error).message}`);
     }
   }
 
